@@ -46,6 +46,7 @@ class Settings(BaseSettings):
     max_batch_events: int = 1000
     idempotency_ttl_hours: int = Field(default=24, ge=24)
     log_level: str = "info"
+    sqlite_synchronous: Literal["FULL", "NORMAL", "EXTRA"] = "FULL"
     redis_url: str | None = None
     amqp_url: str | None = None
 

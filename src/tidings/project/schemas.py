@@ -1,0 +1,55 @@
+"""JSON Schemas of message types: loaded once, validators compiled once."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema.exceptions import SchemaError
+
+__all__ = ["SchemaProblem", "SchemaSet", "Violation"]
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    pointer: str
+    detail: str
+
+
+class SchemaProblem(ValueError):
+    def __init__(self, file: str, message: str) -> None:
+        super().__init__(f"{file}: {message}")
+        self.file = file
+
+
+class SchemaSet:
+    def __init__(self) -> None:
+        self._validators: dict[str, Draft202012Validator] = {}
+
+    def load(self, name: str, path: Path, label: str) -> None:
+        try:
+            schema = orjson.loads(path.read_bytes())
+        except FileNotFoundError as exc:
+            raise SchemaProblem(label, "file not found") from exc
+        except orjson.JSONDecodeError as exc:
+            raise SchemaProblem(label, f"not JSON: {exc}") from exc
+        try:
+            Draft202012Validator.check_schema(schema)
+        except SchemaError as exc:
+            raise SchemaProblem(label, f"not a valid JSON Schema: {exc.message}") from exc
+        self._validators[name] = Draft202012Validator(schema, format_checker=FormatChecker())
+
+    def validate(self, name: str, payload: Mapping[str, Any]) -> list[Violation]:
+        validator = self._validators.get(name)
+        if validator is None:
+            return []
+        return [Violation(_pointer(e.absolute_path), e.message)
+                for e in sorted(validator.iter_errors(payload), key=lambda e: [str(p) for p in e.path])]
+
+
+def _pointer(path: Any) -> str:
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)

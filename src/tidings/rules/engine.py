@@ -1,0 +1,144 @@
+"""Compile rules once; evaluate them against each event."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import cel
+
+from tidings.project.model import ProjectConfig, RuleConfig
+from tidings.rules import pointer
+
+__all__ = ["CompiledRule", "Intent", "RuleError", "Router", "compile_rule"]
+
+
+class RuleError(ValueError):
+    """A rule that cannot be compiled, or whose condition fails on an event."""
+
+    def __init__(self, rule: str, message: str) -> None:
+        super().__init__(f"rule {rule!r}: {message}")
+        self.rule = rule
+
+
+@dataclass(frozen=True, slots=True)
+class Intent:
+    """One message to make: a rule's decision for one recipient."""
+
+    rule: str
+    recipient: str
+    cc: list[str]
+    bcc: list[str]
+    channel: str
+    provider: str
+    template: str
+    locale: str
+    due_at: datetime
+    expires_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    rule: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledRule:
+    config: RuleConfig
+    program: Any
+    provider: str
+
+    def matches(self, tenant: str, event_type: str, payload: Mapping[str, Any]) -> bool:
+        try:
+            result = self.program.execute({"event": payload, "type": event_type,
+                                           "tenant": tenant})
+        except (KeyError, ValueError, TypeError, RuntimeError) as exc:
+            raise RuleError(self.config.name, f"condition failed: {exc}") from exc
+        if not isinstance(result, bool):
+            raise RuleError(self.config.name, f"condition gave {result!r}, not true or false")
+        return result
+
+
+def compile_rule(rule: RuleConfig, project: ProjectConfig) -> CompiledRule:
+    try:
+        program = cel.compile(rule.when)
+    except ValueError as exc:
+        raise RuleError(rule.name, f"condition does not compile: {exc}") from exc
+    provider = rule.provider or next(
+        (p.name for p in project.providers if p.channel == rule.channel), "")
+    if not provider:
+        raise RuleError(rule.name, f"channel {rule.channel!r} has no provider")
+    return CompiledRule(rule, program, provider)
+
+
+class Router:
+    """The compiled rules of a project, grouped by (tenant, message type)."""
+
+    def __init__(self, project: ProjectConfig) -> None:
+        self._default_locale = {t.id: t.default_locale or project.project.default_locale
+                                for t in project.tenants}
+        self._fallback_locale = project.project.default_locale
+        self._rules: dict[tuple[str, str], list[CompiledRule]] = {}
+        for rule in project.rules:
+            key = (rule.tenant, rule.message_type)
+            self._rules.setdefault(key, []).append(compile_rule(rule, project))
+
+    def rules_for(self, tenant: str, event_type: str) -> Sequence[CompiledRule]:
+        return self._rules.get((tenant, event_type), ())
+
+    def route(self, tenant: str, event_type: str, payload: Mapping[str, Any],
+              now: datetime) -> tuple[list[Intent], list[Skipped]]:
+        intents: list[Intent] = []
+        skipped: list[Skipped] = []
+        for rule in self.rules_for(tenant, event_type):
+            if not rule.matches(tenant, event_type, payload):
+                continue
+            recipients = _addresses(rule.config.to, payload)
+            if not recipients:
+                skipped.append(Skipped(rule.config.name, "no recipient at "
+                                       + ", ".join(rule.config.to)))
+                continue
+            cc, bcc = _addresses(rule.config.cc, payload), _addresses(rule.config.bcc, payload)
+            locale = self._locale(rule.config, tenant, payload)
+            due_at = _due_at(rule.config, payload, now)
+            expires = due_at + rule.config.expires_after if rule.config.expires_after else None
+            intents.extend(Intent(rule.config.name, r, cc, bcc, rule.config.channel,
+                                  rule.provider, rule.config.template, locale, due_at, expires)
+                           for r in recipients)
+        return intents, skipped
+
+    def _locale(self, rule: RuleConfig, tenant: str, payload: Mapping[str, Any]) -> str:
+        fallback = self._default_locale.get(tenant, self._fallback_locale)
+        if rule.locale is None:
+            return fallback
+        if pointer.is_pointer(rule.locale):
+            value = pointer.resolve(payload, rule.locale)
+            return value if isinstance(value, str) and value else fallback
+        return rule.locale
+
+
+def _addresses(specs: Sequence[str], payload: Mapping[str, Any]) -> list[str]:
+    found: list[str] = []
+    for spec in specs:
+        value: Any = pointer.resolve(payload, spec) if pointer.is_pointer(spec) else spec
+        values = value if isinstance(value, list) else [value]
+        found.extend(v.strip() for v in values if isinstance(v, str) and v.strip())
+    return list(dict.fromkeys(found))
+
+
+def _due_at(rule: RuleConfig, payload: Mapping[str, Any], now: datetime) -> datetime:
+    due = now + (rule.delay or timedelta(0))
+    if rule.send_at:
+        value = pointer.resolve(payload, rule.send_at)
+        if isinstance(value, str):
+            try:
+                when = datetime.fromisoformat(value)
+            except ValueError as exc:
+                raise RuleError(rule.name, f"send_at {value!r} is not ISO 8601") from exc
+            if when.tzinfo is None:
+                raise RuleError(rule.name, f"send_at {value!r} has no UTC offset")
+            due = max(due, when)
+    return due

@@ -1,0 +1,124 @@
+"""Build every service of a Tidings process from its settings."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import threading
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from pydantic import SecretStr
+
+from tidings.clock import Clock, SystemClock
+from tidings.dispatch.dispatcher import Dispatcher
+from tidings.ingest.service import Ingestor
+from tidings.project.compiled import CompiledProject, compile_project
+from tidings.providers.base import Provider
+from tidings.providers.capture import CaptureProvider
+from tidings.providers.smtp import SmtpProvider
+from tidings.settings import Settings
+from tidings.storage import engine as engines
+from tidings.storage import migrate
+from tidings.storage.api_keys_sql import SqlApiKeys
+from tidings.storage.idempotency_sql import SqlIdempotency
+from tidings.storage.outbox_sql import SqlOutbox
+
+__all__ = ["Background", "Runtime"]
+
+log = logging.getLogger(__name__)
+MAINTENANCE_INTERVAL_SECONDS = 5.0
+MAX_CONCURRENT_INGESTS = 16
+
+
+class Runtime:
+    def __init__(self, settings: Settings, clock: Clock | None = None,
+                 project: CompiledProject | None = None) -> None:
+        self.settings = settings
+        self.clock = clock or SystemClock()
+        self.engine = engines.create(settings.effective_database_url(),
+                                     sqlite_synchronous=settings.sqlite_synchronous)
+        self.project = project or compile_project(settings.project_dir)
+        self.outbox = SqlOutbox(self.engine)
+        self.keys = SqlApiKeys(self.engine)
+        self.idempotency = SqlIdempotency(self.engine)
+        self.ingestor = Ingestor(self.engine, self.project, self.outbox, self.clock)
+        self.wake = threading.Event()
+        self.ingest_slots = asyncio.Semaphore(MAX_CONCURRENT_INGESTS)
+        self.worker_prefix = f"{socket.gethostname()}:{os.getpid()}"
+
+    def migrate(self) -> None:
+        migrate.upgrade(self.engine)
+
+    def make_provider(self, name: str) -> Provider:
+        config = self.project.config.provider(name)
+        if config.type == "capture":
+            return CaptureProvider(name, self.engine, self.clock)
+        opts = dict(config.settings)
+        password_env = opts.pop("password_env", None)
+        password = os.environ.get(password_env) if password_env else None
+        return SmtpProvider(
+            name, opts.pop("host"), int(opts.pop("port", 25)),
+            security=opts.pop("security", "none"), username=opts.pop("username", None),
+            password=SecretStr(password) if password else None,
+            timeout_seconds=float(opts.pop("timeout_seconds", 30)),
+            verify_tls=bool(opts.pop("verify_tls", True)), ca_file=opts.pop("ca_file", None),
+            max_batch=config.bulk_size)
+
+    def dispatcher(self, index: int = 0) -> Dispatcher:
+        return Dispatcher(self.outbox, self.project.policies, self.make_provider, self.clock,
+                          f"{self.worker_prefix}:{index}")
+
+    def maintain(self) -> dict[str, int]:
+        now = self.clock.now()
+        counts = self.outbox.sweep(now)
+        counts["idempotency_purged"] = self.idempotency.purge(
+            now, timedelta(hours=self.settings.idempotency_ttl_hours))
+        return counts
+
+    def start(self, workers: int | None = None) -> Background:
+        background = Background(self)
+        background.start(self.settings.workers if workers is None else workers)
+        return background
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+@dataclass
+class Background:
+    """Dispatcher threads and the maintenance loop of one process."""
+
+    runtime: Runtime
+    stop: threading.Event = field(default_factory=threading.Event)
+    threads: list[threading.Thread] = field(default_factory=list)
+
+    def start(self, workers: int) -> None:
+        poll = self.runtime.settings.poll_interval_seconds
+        for index in range(workers):
+            dispatcher = self.runtime.dispatcher(index)
+            self._spawn(f"dispatcher-{index}", dispatcher.run, self.stop, poll, self.runtime.wake)
+        self._spawn("maintenance", self._maintain)
+
+    def _spawn(self, name: str, target: object, *args: object) -> None:
+        thread = threading.Thread(target=target, args=args, name=name, daemon=True)  # type: ignore[arg-type]
+        thread.start()
+        self.threads.append(thread)
+
+    def _maintain(self) -> None:
+        while not self.stop.wait(MAINTENANCE_INTERVAL_SECONDS):
+            try:
+                counts = self.runtime.maintain()
+                if counts["expired"] or counts["recovered"]:
+                    log.info("maintenance %s", counts)
+            except Exception:
+                log.exception("maintenance failed")
+
+    def shutdown(self, timeout_seconds: float = 30.0) -> None:
+        """Let in-flight batches finish and record their outcomes, then return."""
+        self.stop.set()
+        self.runtime.wake.set()
+        for thread in self.threads:
+            thread.join(timeout_seconds)

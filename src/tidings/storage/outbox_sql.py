@@ -1,0 +1,280 @@
+"""The outbox in SQL: inserts, claims under a lease, decisions, sweeps.
+
+Claims take the rows of one provider that are due, oldest first:
+PostgreSQL locks them with ``FOR UPDATE SKIP LOCKED`` so concurrent
+dispatchers take disjoint rows without waiting; SQLite runs the same update
+inside ``BEGIN IMMEDIATE``, where only one writer exists at a time. A claim
+moves rows to ``active`` with ``leased_by`` and ``lease_until``; a lease that
+runs out (the worker died) returns the row to ``queued`` in ``sweep``.
+
+A decision is written only while the row is still leased to the worker that
+decides (``WHERE state='active' AND leased_by=:worker``), so a worker that lost
+its lease cannot overwrite the newer owner's result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, Engine, and_, bindparam, func, insert, or_, select, update
+
+from tidings.domain.states import State, can_move
+from tidings.outbox.messages import Claimed, Decision, NewMessage
+from tidings.storage import tables
+from tidings.storage.engine import is_sqlite
+
+__all__ = ["IllegalTransition", "MessageNotFound", "SqlOutbox", "TransitionRow"]
+
+LEASE_SECONDS = 120
+M = tables.messages
+E = tables.message_events
+_DUE_STATES = (State.QUEUED.value, State.DEFERRED.value)
+
+
+class MessageNotFound(LookupError):
+    """No message with that id for that tenant."""
+
+
+class IllegalTransition(ValueError):
+    def __init__(self, message_id: int, src: str, dst: str) -> None:
+        super().__init__(f"message {message_id} cannot go from {src} to {dst}")
+        self.src, self.dst = src, dst
+
+
+@dataclass(frozen=True, slots=True)
+class TransitionRow:
+    message_id: int
+    from_state: str | None
+    to_state: str
+    reason: str
+    response: str | None = None
+    actor: str | None = None
+
+
+def _dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+class SqlOutbox:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._sqlite = is_sqlite(engine)
+
+    # -- writing new messages (inside the caller's transaction) --------------------------
+
+    def insert(self, conn: Connection, tenant: str, event_id: int | None,
+               new: Sequence[NewMessage], now: datetime) -> list[int | None]:
+        """Insert messages; a dedupe key already present yields ``None`` (no second row)."""
+        ids: list[int | None] = []
+        for message in new:
+            stmt = _insert_ignoring_duplicates(conn, _message_row(tenant, event_id, message, now))
+            row = conn.execute(stmt.returning(M.c.id)).first()
+            ids.append(row[0] if row else None)
+        created = [TransitionRow(i, None, m.state.value, "created")
+                   for i, m in zip(ids, new, strict=True) if i is not None]
+        self.write_events(conn, created, now)
+        return ids
+
+    def write_events(self, conn: Connection, rows: Iterable[TransitionRow], now: datetime,
+                     kind: str = "transition") -> None:
+        values = [{"message_id": r.message_id, "at": now, "kind": kind, "from_state": r.from_state,
+                   "to_state": r.to_state, "reason": r.reason, "response": r.response,
+                   "actor": r.actor} for r in rows]
+        if values:
+            conn.execute(insert(E), values)
+
+    # -- the dispatcher's side ----------------------------------------------------------
+
+    def claim(self, provider: str, worker: str, limit: int, now: datetime,
+              lease_seconds: float = LEASE_SECONDS) -> list[Claimed]:
+        due = (select(M.c.id, M.c.state)
+               .where(M.c.provider == provider,      # one provider: its window and bulk size
+                      M.c.state.in_(_DUE_STATES),    # waiting, not held, not leased
+                      M.c.due_at <= now)             # start date, delay and backoff all land here
+               .order_by(M.c.due_at)
+               .limit(limit))
+        if not self._sqlite:
+            # rows another dispatcher is claiming are skipped, not waited for
+            due = due.with_for_update(skip_locked=True)
+        lease_until = now + timedelta(seconds=lease_seconds)
+        with self.engine.begin() as conn:
+            prior = dict(conn.execute(due).tuples().all())
+            if not prior:
+                return []
+            rows = conn.execute(
+                update(M).where(M.c.id.in_(list(prior)))
+                .values(state=State.ACTIVE.value, leased_by=worker, lease_until=lease_until,
+                        attempts=M.c.attempts + 1, updated_at=now)
+                .returning(*_CLAIM_COLUMNS)).all()
+            self.write_events(conn, [TransitionRow(r.id, prior[r.id], State.ACTIVE.value,
+                                                   "claimed", actor=worker) for r in rows], now)
+        return sorted((_claimed(r) for r in rows), key=lambda c: c.id)
+
+    def record(self, worker: str, decisions: Sequence[tuple[Claimed, Decision]],
+               now: datetime) -> int:
+        """Write each decision while the lease is still ours; returns rows written."""
+        if not decisions:
+            return 0
+        params = [_decision_params(c, d, now) for c, d in decisions]
+        stmt = (update(M)
+                .where(M.c.id == bindparam("b_id"), M.c.state == State.ACTIVE.value,
+                       M.c.leased_by == worker)
+                .values(state=bindparam("b_state"), due_at=bindparam("b_due"),
+                        sent_at=bindparam("b_sent"), last_error=bindparam("b_error"),
+                        provider_response=bindparam("b_response"), leased_by=None,
+                        lease_until=None, updated_at=now))
+        with self.engine.begin() as conn:
+            written = self._execute_each(conn, stmt, params)
+            self.write_events(conn, [TransitionRow(c.id, State.ACTIVE.value, d.state.value,
+                                                   d.reason, d.response or None, worker)
+                                     for (c, d), ok in zip(decisions, written, strict=True)
+                                     if ok], now)
+        return sum(written)
+
+    def _execute_each(self, conn: Connection, stmt: Any, params: list[dict[str, Any]]) -> list[bool]:
+        # executemany gives no per-row counts on every driver; one statement per row does.
+        return [conn.execute(stmt, p).rowcount == 1 for p in params]
+
+    def sweep(self, now: datetime) -> dict[str, int]:
+        """Expire what is too old; return rows whose lease ran out to ``queued``."""
+        with self.engine.begin() as conn:
+            expired = conn.execute(
+                update(M).where(M.c.state.in_(_DUE_STATES), M.c.expires_at.is_not(None),
+                                M.c.expires_at <= now)
+                .values(state=State.EXPIRED.value, updated_at=now, last_error="expired")
+                .returning(M.c.id, M.c.state)).all()
+            self.write_events(conn, [TransitionRow(r.id, None, State.EXPIRED.value,
+                                                   "end date passed") for r in expired], now)
+            lost = conn.execute(
+                update(M).where(M.c.state == State.ACTIVE.value, M.c.lease_until < now)
+                .values(state=State.QUEUED.value, leased_by=None, lease_until=None,
+                        due_at=now, updated_at=now)
+                .returning(M.c.id)).all()
+            self.write_events(conn, [TransitionRow(r.id, State.ACTIVE.value, State.QUEUED.value,
+                                                   "lease expired: result unknown, will retry")
+                                     for r in lost], now)
+        return {"expired": len(expired), "recovered": len(lost)}
+
+    def next_due(self, provider: str) -> datetime | None:
+        with self.engine.connect() as conn:
+            return conn.execute(select(func.min(M.c.due_at)).where(
+                M.c.provider == provider, M.c.state.in_(_DUE_STATES))).scalar()
+
+    # -- operators ----------------------------------------------------------------------
+
+    def move(self, tenant: str, message_id: int, dst: State, now: datetime, actor: str,
+             reason: str) -> State:
+        with self.engine.begin() as conn:
+            row = conn.execute(select(M.c.state).where(M.c.id == message_id,
+                                                       M.c.tenant == tenant)).first()
+            if row is None:
+                raise MessageNotFound(message_id)
+            src = State(row.state)
+            if not can_move(src, dst):
+                raise IllegalTransition(message_id, src.value, dst.value)
+            values: dict[str, Any] = {"state": dst.value, "updated_at": now}
+            if dst is State.QUEUED:
+                values |= {"due_at": now, "last_error": None}
+                if src in (State.FAILED, State.EXPIRED, State.CANCELLED):
+                    values |= {"attempts": 0, "expires_at": None}
+            changed = conn.execute(update(M).where(M.c.id == message_id,
+                                                   M.c.state == src.value).values(**values))
+            if changed.rowcount != 1:
+                raise IllegalTransition(message_id, src.value, dst.value)
+            self.write_events(conn, [TransitionRow(message_id, src.value, dst.value, reason,
+                                                   actor=actor)], now)
+        return dst
+
+    # -- reading ------------------------------------------------------------------------
+
+    def list(self, tenant: str, *, state: str | None = None, recipient: str | None = None,
+             provider: str | None = None, message_type: str | None = None,
+             before_id: int | None = None, limit: int = 50) -> list[dict[str, Any]]:
+        conds = [M.c.tenant == tenant]
+        for column, value in ((M.c.state, state), (M.c.recipient, recipient),
+                              (M.c.provider, provider), (M.c.message_type, message_type)):
+            if value is not None:
+                conds.append(column == value)
+        if before_id is not None:
+            conds.append(M.c.id < before_id)
+        stmt = select(*_SUMMARY).where(and_(*conds)).order_by(M.c.id.desc()).limit(limit)
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(stmt)]
+
+    def get(self, tenant: str, message_id: int) -> dict[str, Any]:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(M).where(M.c.id == message_id, M.c.tenant == tenant)).first()
+            if row is None:
+                raise MessageNotFound(message_id)
+            timeline = conn.execute(select(E).where(E.c.message_id == message_id)
+                                    .order_by(E.c.at, E.c.id)).all()
+        out = dict(row._mapping)
+        for key in ("to_addrs", "cc_addrs", "bcc_addrs", "headers"):
+            out[key] = orjson.loads(out[key])
+        out["timeline"] = [dict(t._mapping) for t in timeline]
+        return out
+
+    def counts(self, tenant: str | None = None) -> dict[str, int]:
+        stmt = select(M.c.state, func.count()).group_by(M.c.state)
+        if tenant is not None:
+            stmt = stmt.where(M.c.tenant == tenant)
+        with self.engine.connect() as conn:
+            return {state: n for state, n in conn.execute(stmt).all()}
+
+    def pending(self) -> int:
+        """Messages that still wait for a definite answer (any tenant)."""
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).where(or_(
+                M.c.state.in_(_DUE_STATES), M.c.state == State.ACTIVE.value))).scalar_one())
+
+
+_CLAIM_COLUMNS = (M.c.id, M.c.tenant, M.c.provider, M.c.sender, M.c.to_addrs, M.c.cc_addrs,
+                  M.c.bcc_addrs, M.c.subject, M.c.body_text, M.c.body_html, M.c.headers,
+                  M.c.message_id_header, M.c.attempts, M.c.created_at, M.c.expires_at)
+_SUMMARY = (M.c.id, M.c.tenant, M.c.event_id, M.c.state, M.c.channel, M.c.provider,
+            M.c.recipient, M.c.subject, M.c.message_type, M.c.template, M.c.attempts,
+            M.c.created_at, M.c.updated_at, M.c.due_at, M.c.sent_at, M.c.last_error)
+
+
+def _claimed(row: Any) -> Claimed:
+    return Claimed(id=row.id, tenant=row.tenant, provider=row.provider, sender=row.sender,
+                   to=orjson.loads(row.to_addrs), cc=orjson.loads(row.cc_addrs),
+                   bcc=orjson.loads(row.bcc_addrs), subject=row.subject,
+                   body_text=row.body_text, body_html=row.body_html,
+                   headers=[(k, v) for k, v in orjson.loads(row.headers)],
+                   message_id_header=row.message_id_header, attempts=row.attempts,
+                   created_at=row.created_at, expires_at=row.expires_at)
+
+
+def _decision_params(claimed: Claimed, decision: Decision, now: datetime) -> dict[str, Any]:
+    sent = decision.state is State.SENT
+    return {"b_id": claimed.id, "b_state": decision.state.value,
+            "b_due": decision.due_at or now, "b_sent": now if sent else None,
+            "b_error": None if sent else f"{decision.reason}: {decision.response}"[:2000],
+            "b_response": decision.response[:2000] or None}
+
+
+def _message_row(tenant: str, event_id: int | None, m: NewMessage, now: datetime) -> dict[str, Any]:
+    return {"tenant": tenant, "event_id": event_id, "dedupe_key": m.dedupe_key, "rule": m.rule,
+            "message_type": m.message_type, "channel": m.channel, "provider": m.provider,
+            "state": m.state.value, "recipient": m.recipient, "to_addrs": _dumps(m.to),
+            "cc_addrs": _dumps(m.cc), "bcc_addrs": _dumps(m.bcc), "sender": m.sender,
+            "subject": m.subject, "body_html": m.body_html, "body_text": m.body_text,
+            "headers": _dumps(m.headers), "message_id_header": m.message_id_header,
+            "template": m.template, "template_version": m.template_version,
+            "locale": m.locale, "created_at": now, "updated_at": now, "due_at": m.due_at,
+            "expires_at": m.expires_at, "attempts": 0}
+
+
+def _insert_ignoring_duplicates(conn: Connection, values: dict[str, Any]) -> Any:
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+        return pg_insert(M).values(values).on_conflict_do_nothing(
+            index_elements=["tenant", "dedupe_key"])
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+    return sqlite_insert(M).values(values).on_conflict_do_nothing(
+        index_elements=["tenant", "dedupe_key"])
