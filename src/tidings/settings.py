@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     public_url: str | None = None
     workers: int = Field(default=2, ge=1, le=64, description="dispatcher threads per process")
     poll_interval_seconds: float = 0.2
+    lease_seconds: float = Field(default=60.0, gt=0,
+                                 description="how long a claimed batch stays leased to one worker")
+    maintenance_interval_seconds: float = Field(default=5.0, gt=0)
     max_body_bytes: int = 5_000_000
     max_batch_events: int = 1000
     idempotency_ttl_hours: int = Field(default=24, ge=24)

@@ -29,7 +29,6 @@ from tidings.storage.outbox_sql import SqlOutbox
 __all__ = ["Background", "Runtime"]
 
 log = logging.getLogger(__name__)
-MAINTENANCE_INTERVAL_SECONDS = 5.0
 MAX_CONCURRENT_INGESTS = 16
 
 
@@ -69,7 +68,7 @@ class Runtime:
 
     def dispatcher(self, index: int = 0) -> Dispatcher:
         return Dispatcher(self.outbox, self.project.policies, self.make_provider, self.clock,
-                          f"{self.worker_prefix}:{index}")
+                          f"{self.worker_prefix}:{index}", self.settings.lease_seconds)
 
     def maintain(self) -> dict[str, int]:
         now = self.clock.now()
@@ -108,7 +107,7 @@ class Background:
         self.threads.append(thread)
 
     def _maintain(self) -> None:
-        while not self.stop.wait(MAINTENANCE_INTERVAL_SECONDS):
+        while not self.stop.wait(self.runtime.settings.maintenance_interval_seconds):
             try:
                 counts = self.runtime.maintain()
                 if counts["expired"] or counts["recovered"]:

@@ -102,7 +102,7 @@ class SqlOutbox:
             due = due.with_for_update(skip_locked=True)
         lease_until = now + timedelta(seconds=lease_seconds)
         with self.engine.begin() as conn:
-            prior = dict(conn.execute(due).tuples().all())
+            prior = {row[0]: row[1] for row in conn.execute(due)}
             if not prior:
                 return []
             rows = conn.execute(
