@@ -7,6 +7,7 @@ helpers that check input before it is queued::
     ProviderError                   base of everything raised here
     ├── ProviderConfigError         settings a provider cannot work with
     │   └── DkimKeyError            DKIM private key unreadable or domain/selector bad
+    ├── DkimSignError               (also ValueError) a message dkimpy cannot sign
     ├── InvalidPhoneNumber          (also ValueError) not a dialable number; ``reason``
     └── SmsTooLong                  (also ValueError) more segments than allowed; ``info``
 
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DkimKeyError",
+    "DkimSignError",
     "InvalidPhoneNumber",
     "ProviderConfigError",
     "ProviderError",
@@ -40,6 +42,10 @@ class ProviderConfigError(ProviderError):
 
 class DkimKeyError(ProviderConfigError):
     """A DKIM private key could not be read, or its domain/selector is unusable."""
+
+
+class DkimSignError(ProviderError, ValueError):
+    """A message could not be DKIM-signed (no header block, malformed header)."""
 
 
 class InvalidPhoneNumber(ProviderError, ValueError):
