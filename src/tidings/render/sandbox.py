@@ -1,0 +1,183 @@
+"""The sandboxed Jinja environment user templates run in, and the guarded render.
+
+Templates are untrusted: they come from tenants and operators. The
+environment is Jinja's :class:`~jinja2.sandbox.ImmutableSandboxedEnvironment`
+(no private attributes, no mutation of lists, dicts and sets) plus limits
+Python cannot impose from outside, since a thread cannot be killed:
+
+* :func:`render` drives ``template.generate()`` and checks the deadline and
+  the output size between chunks;
+* ``range`` and every ``{% for %}`` pay into a per-render iteration budget
+  (:mod:`tidings.render.budget`), and every call, operator and loop step
+  checks the deadline;
+* ``*``, ``**``, ``%``, ``+`` and ``~`` and the amplifying string methods and
+  filters are size-guarded (:mod:`tidings.render.guards`).
+
+Undefined variables are errors (``StrictUndefined``): a template that names
+a field the event lacks fails loudly, in preview and at ingest, instead of
+sending "Dear ,". Optional fields say so: ``{{ x | default("") }}`` or
+``{% if x is defined %}``.
+
+Autoescaping is on for ``.html``/``.htm``/``.xml`` names and off otherwise
+(subjects and ``.txt`` bodies).
+"""
+
+from __future__ import annotations
+
+import time
+import types
+from collections.abc import Mapping
+from typing import Any
+
+import jinja2
+import jinja2.exceptions
+from jinja2 import nodes
+from jinja2.compiler import CodeGenerator, Frame
+from jinja2.runtime import LoopContext
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from tidings.render import budget, errors, filters, guards
+
+__all__ = ["RenderLimits", "Sandbox", "make_environment", "render"]
+
+RenderLimits = budget.RenderLimits
+# The filter every {% for %} iterable is wrapped in; a space keeps it out of
+# reach of template authors.
+_LOOP_FILTER = "tidings loop"
+_AUTOESCAPE_EXTENSIONS = ("html", "htm", "xml")
+
+
+@jinja2.pass_context
+def _loop_filter(context: jinja2.runtime.Context, items: Any) -> Any:
+    # pass_context keeps Jinja from folding the filter at compile time.
+    return budget.budgeted_loop(items)
+
+
+class _CodeGenerator(CodeGenerator):
+    """Compiles budget checks into loops and size checks into ``~``."""
+
+    def visit_Template(self, node: nodes.Template, frame: Frame | None = None) -> None:
+        for loop in node.find_all(nodes.For):
+            wrapped = nodes.Filter(loop.iter, _LOOP_FILTER, [], [], None, None,
+                                   lineno=loop.lineno)
+            loop.iter = wrapped.set_environment(self.environment)
+        super().visit_Template(node, frame)
+
+    def visit_Concat(self, node: nodes.Concat, frame: Frame) -> None:
+        self.write("environment.checked_size(")
+        super().visit_Concat(node, frame)
+        self.write(")")
+
+
+class _Template(jinja2.Template):
+    """A template whose plain ``render()`` also runs under the limits."""
+
+    def render(self, *args: Any, **kwargs: Any) -> str:
+        env = self.environment
+        limits = env.limits if isinstance(env, Sandbox) else RenderLimits()
+        return render(self, dict(*args, **kwargs), limits)
+
+
+class Sandbox(ImmutableSandboxedEnvironment):
+    """Jinja's immutable sandbox with budgets and size guards."""
+
+    code_generator_class = _CodeGenerator
+    template_class = _Template
+    intercepted_binops = frozenset({"*", "**", "%", "+"})
+
+    def __init__(self, limits: RenderLimits, **options: Any) -> None:
+        super().__init__(**options)
+        self.limits = limits
+
+    def call_binop(self, context: jinja2.runtime.Context, operator: str,
+                   left: Any, right: Any) -> Any:
+        return guards.binop(operator, left, right)
+
+    def call(__self, __context: jinja2.runtime.Context, __obj: Any,
+             *args: Any, **kwargs: Any) -> Any:
+        if isinstance(__obj, LoopContext) and args:  # recursive loop(...)
+            args = (budget.budgeted_loop(args[0]), *args[1:])
+        args = guards.check_call(__obj, args, kwargs)
+        return guards.check_size(super().call(__context, __obj, *args, **kwargs))
+
+    def checked_size(self, value: Any) -> Any:
+        return guards.check_size(value)
+
+
+def make_environment(loader: jinja2.BaseLoader, limits: RenderLimits) -> Sandbox:
+    """A sandboxed environment over ``loader`` enforcing ``limits``."""
+    env = Sandbox(
+        limits,
+        loader=loader,
+        undefined=jinja2.StrictUndefined,
+        autoescape=jinja2.select_autoescape(
+            enabled_extensions=_AUTOESCAPE_EXTENSIONS, default_for_string=False,
+            default=False),
+        auto_reload=False,
+        cache_size=-1,
+    )
+    env.globals["range"] = budget.BudgetedRange
+    env.globals.pop("lipsum", None)
+    env.filters.update(guards.guarded_filters(env))
+    env.filters.update(filters.FILTERS)
+    env.filters[_LOOP_FILTER] = _loop_filter
+    return env
+
+
+def render(template: jinja2.Template, data: Mapping[str, Any], limits: RenderLimits,
+           clock: budget.Clock = time.monotonic) -> str:
+    """Render ``template`` with ``data`` inside ``limits``; raises RenderError."""
+    spent = budget.Budget(limits, clock)
+    with budget.active(spent):
+        try:
+            return _drive(template, data, spent)
+        except errors.RenderError as exc:
+            raise exc.located(*_location(exc, template)) from None
+        except Exception as exc:
+            raise translate(exc, template) from exc
+
+
+def _drive(template: jinja2.Template, data: Mapping[str, Any], spent: budget.Budget) -> str:
+    parts: list[str] = []
+    size = 0
+    limit = spent.limits.max_output_bytes
+    for chunk in template.generate(data):
+        size += len(chunk) if chunk.isascii() else len(chunk.encode("utf-8", "surrogatepass"))
+        if size > limit:
+            raise errors.RenderLimitExceeded(f"output exceeds {limit} bytes")
+        spent.check_deadline()
+        parts.append(chunk)
+    return "".join(parts)
+
+
+def translate(exc: BaseException, template: jinja2.Template | None = None) -> errors.RenderError:
+    """Our error for a foreign one raised while compiling or rendering."""
+    if isinstance(exc, jinja2.TemplateSyntaxError):
+        return errors.TemplateSyntaxError(exc.message or str(exc), exc.filename or exc.name,
+                                          exc.lineno)
+    name, line = _location(exc, template)
+    if isinstance(exc, jinja2.TemplateNotFound):
+        return errors.TemplateNotFound(f"template not found: {exc.name}", name, line)
+    if isinstance(exc, jinja2.exceptions.SecurityError):
+        return errors.SandboxViolation(str(exc), name, line)
+    if isinstance(exc, RecursionError | MemoryError):
+        return errors.RenderLimitExceeded(f"{type(exc).__name__}: {exc}", name, line)
+    if isinstance(exc, jinja2.UndefinedError):
+        return errors.RenderError(str(exc), name, line)
+    return errors.RenderError(f"{type(exc).__name__}: {exc}", name, line)
+
+
+def _location(exc: BaseException,
+              template: jinja2.Template | None) -> tuple[str | None, int | None]:
+    """The innermost template frame of ``exc``'s traceback (Jinja rewrites them)."""
+    own_file = template.filename if template is not None else None
+    fallback = template.name if template is not None else None
+    found: tuple[str | None, int | None] = (fallback, None)
+    tb: types.TracebackType | None = exc.__traceback__
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if not filename.endswith(".py") and not filename.startswith("<frozen"):
+            own = filename in {own_file, "<template>"}
+            found = (fallback if own else filename, tb.tb_lineno)
+        tb = tb.tb_next
+    return found
