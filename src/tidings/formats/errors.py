@@ -24,7 +24,8 @@ reason is a change of contract, not a detail of one decoder.
 | `missing_field`    | a required field or element is absent or empty                         |
 | `bad_value`        | a value has the wrong type, format, or is not among the allowed ones   |
 | `unknown_record`   | a record type (or X12 transaction set) the layout does not describe    |
-| `envelope`         | X12 envelope or control total mismatch (ISA/IEA, GS/GE, ST/SE, CTT)    |
+| `envelope`         | control totals disagree: X12 ISA/IEA, GS/GE, ST/SE, CTT; a flat file's |
+|                    | trailer record count, or its missing trailer                           |
 """
 
 from __future__ import annotations
