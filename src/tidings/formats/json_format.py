@@ -76,7 +76,8 @@ def _decode_document(document: Any, check: json_schema.SchemaCheck | None,
 
 def _decode_lines(lines: Iterable[bytes], check: json_schema.SchemaCheck | None,
                   max_line_bytes: int) -> Iterator[records.Decoded]:
-    for number, line in enumerate(lines, start=1):
+    for number, text in enumerate(lines, start=1):
+        line = text.rstrip(b"\r\n")
         if not line.strip():
             continue
         location = f"line {number}"
@@ -139,8 +140,9 @@ def _parse_error(data: bytes, exc: orjson.JSONDecodeError, location: str) -> err
     except UnicodeDecodeError as bad:
         return errors.DecodeError(R.ENCODING, location,
                                   f"not valid UTF-8 at byte {bad.start}: {bad.reason}")
-    return errors.DecodeError(R.MALFORMED, location,
-                              f"{exc.msg} at line {exc.lineno} column {exc.colno}")
+    where = f"line {exc.lineno} column {exc.colno}" if location == ROOT_LOCATION \
+        else f"column {exc.colno}"
+    return errors.DecodeError(R.MALFORMED, location, f"{exc.msg} at {where}")
 
 
 def _kind(value: Any) -> str:

@@ -61,7 +61,7 @@ class SchemaCheck:
             return None
         issues = tuple(issue for _, issue in pairs)
         first = issues[0]
-        detail = f"{first.location or '/'}: {first.detail}"
+        detail = f"{first.location or 'record'}: {first.detail}"
         if len(issues) > 1:
             detail += f" (and {len(issues) - 1} more)"
         return errors.DecodeError(_reason({kw for kw, _ in pairs}), location, detail, issues)

@@ -1,9 +1,11 @@
 """Reading a layout dictionary from YAML, with the line of every problem.
 
 The YAML is composed into nodes first, so each key path knows its line
-(PyYAML node marks); pydantic then validates the structure, the cross-key
-checks of ``layout_checks`` run next, and every problem of both kinds is
-reported at once in a ``LayoutError`` as (line, "key.path: message").
+(PyYAML node marks). pydantic validates the structure first (types, known
+keys, per-field and per-record rules); once that is sound, the cross-key
+checks of ``layout_checks`` run. Every problem of the failing stage is
+reported at once in a ``LayoutError`` as (line, "key.path: message"),
+sorted by line.
 Only YAML's safe subset is accepted (no Python tags).
 """
 
@@ -38,12 +40,17 @@ def parse_layout(text: str, source: str = "<layout>") -> layout.Layout:
     try:
         parsed = layout.Layout.model_validate(data, context={layout.DEFER_CHECKS: True})
     except pydantic.ValidationError as exc:
-        raise errors.LayoutError(source, [_pydantic_problem(e, marks) for e in exc.errors()]) \
-            from exc
+        problems = [_pydantic_problem(e, marks) for e in exc.errors()]
+        raise errors.LayoutError(source, _by_line(problems)) from exc
     found = layout_checks.problems(parsed)
     if found:
-        raise errors.LayoutError(source, [_problem(path, msg, marks) for path, msg in found])
+        problems = [_problem(path, msg, marks) for path, msg in found]
+        raise errors.LayoutError(source, _by_line(problems))
     return parsed
+
+
+def _by_line(problems: list[tuple[int | None, str]]) -> list[tuple[int | None, str]]:
+    return sorted(problems, key=lambda p: (p[0] or 0, p[1]))
 
 
 def _compose(text: str, source: str) -> tuple[Any, Marks]:
