@@ -29,7 +29,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from tidings.formats import errors, flat_records, records, targets
+from tidings.formats import errors, flat_records, layout, records, targets
 
 __all__ = ["assemble"]
 
@@ -56,9 +56,19 @@ class _OpenEvent:
         return records.RecordError(_merged(self.problems), "\n".join(self.raws))
 
 
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    code: str | None
+    spec: layout.RecordSpec
+    writer: targets.RecordWriter
+
+
 def assemble(parsed: Iterable[flat_records.ParsedRecord],
-             plans: Mapping[str | None, flat_records.RecordPlan]) -> Iterator[records.Decoded]:
+             lay: layout.Layout) -> Iterator[records.Decoded]:
     """Yield one event (or its error) per top-level record, following the module rules."""
+    plans = {code: _Plan(code, spec, targets.RecordWriter(
+        {f.name: f.target_path() for f in spec.fields}))
+        for code, spec in lay.record_specs().items()}
     state = _Assembler(plans)
     for record in parsed:
         yield from state.feed(record)
@@ -66,7 +76,7 @@ def assemble(parsed: Iterable[flat_records.ParsedRecord],
 
 
 class _Assembler:
-    def __init__(self, plans: Mapping[str | None, flat_records.RecordPlan]) -> None:
+    def __init__(self, plans: Mapping[str | None, _Plan]) -> None:
         self._plans = plans
         self._trailer = next((p for p in plans.values() if p.spec.role == "trailer"), None)
         self._batch: dict[str, Any] = {}
@@ -114,7 +124,7 @@ class _Assembler:
             yield self._open.result()
             self._open = None
 
-    def _start(self, record: flat_records.ParsedRecord, plan: flat_records.RecordPlan) -> None:
+    def _start(self, record: flat_records.ParsedRecord, plan: _Plan) -> None:
         batch = copy.deepcopy(self._batch) if self._batch else {}
         event = _OpenEvent(batch, record.location, record.code, [record.raw], {record.code})
         self._open = event
@@ -124,7 +134,7 @@ class _Assembler:
         _write(event, record, plan)
 
     def _child(self, record: flat_records.ParsedRecord,
-               plan: flat_records.RecordPlan) -> Iterator[records.Decoded]:
+               plan: _Plan) -> Iterator[records.Decoded]:
         event = self._open
         if event is None or plan.spec.parent not in event.codes:
             error = errors.DecodeError(
@@ -140,7 +150,7 @@ class _Assembler:
         _write(event, record, plan)
 
     def _header(self, record: flat_records.ParsedRecord,
-                plan: flat_records.RecordPlan) -> Iterator[records.Decoded]:
+                plan: _Plan) -> Iterator[records.Decoded]:
         self._batch = {}
         if record.error is not None:
             yield records.RecordError(record.error, record.raw)
@@ -162,7 +172,7 @@ class _Assembler:
 
 
 def _write(event: _OpenEvent, record: flat_records.ParsedRecord,
-           plan: flat_records.RecordPlan) -> None:
+           plan: _Plan) -> None:
     try:
         plan.writer.write(event.data, record.values)
     except targets.TargetError as exc:

@@ -29,15 +29,14 @@ def decode_delimited(lines: Iterable[bytes | str],
                      lay: layout.Layout) -> Iterator[records.Decoded]:
     """Yield one event (or RecordError) per top-level record of a delimited file."""
     _check_format(lay)
-    parsed, plans = _Reader(lines, lay).parse()
-    return assembly.assemble(parsed, plans)
+    return assembly.assemble(_Reader(lines, lay).parse(), lay)
 
 
 def parse_delimited(lines: Iterable[bytes | str],
                     lay: layout.Layout) -> Iterator[flat_records.ParsedRecord]:
     """Yield every physical record of a delimited file with its field values."""
     _check_format(lay)
-    return _Reader(lines, lay).parse()[0]
+    return _Reader(lines, lay).parse()
 
 
 def _check_format(lay: layout.Layout) -> None:
@@ -82,13 +81,12 @@ class _Reader:
         spec = lay.record_type
         self._code_column = spec.column - 1 if spec is not None and spec.column else None
 
-    def parse(self) -> tuple[Iterator[flat_records.ParsedRecord],
-                             dict[str | None, flat_records.RecordPlan]]:
+    def parse(self) -> Iterator[flat_records.ParsedRecord]:
         splits = self._splits()
         names = self._header(splits) if self._lay.header else None
         plans = flat_records.build_plans(self._lay, _column_getter(names),
                                          _needed_columns(names))
-        return flat_records.read_records(splits, plans, self._lay.multi_record), plans
+        return flat_records.read_records(splits, plans, self._lay.multi_record)
 
     def _header(self, splits: Iterator[flat_records.Split]) -> list[str]:
         first = next(splits, None)

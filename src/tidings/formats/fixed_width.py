@@ -23,8 +23,7 @@ __all__ = ["decode_fixed_width", "parse_fixed_width"]
 def decode_fixed_width(lines: Iterable[bytes | str],
                        lay: layout.Layout) -> Iterator[records.Decoded]:
     """Yield one event (or RecordError) per top-level record of a fixed-width file."""
-    plans = _plans(lay)
-    return assembly.assemble(_parse(lines, lay, plans), plans)
+    return assembly.assemble(_parse(lines, lay, _plans(lay)), lay)
 
 
 def parse_fixed_width(lines: Iterable[bytes | str],

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from tidings.formats import errors, fields, layout, targets
+from tidings.formats import errors, fields, layout
 
 __all__ = ["Extractor", "ParsedRecord", "RecordPlan", "Split", "build_plans", "read_records"]
 
@@ -57,7 +57,6 @@ class RecordPlan:
     code: str | None
     spec: layout.RecordSpec
     fields: tuple[tuple[str, Extractor, fields.Converter], ...]
-    writer: targets.RecordWriter
     precheck: Precheck | None = None
 
 
@@ -68,9 +67,7 @@ def build_plans(lay: layout.Layout, extractor: Callable[[layout.FieldSpec], Extr
     plans = {}
     for code, spec in lay.record_specs().items():
         compiled = tuple((f.name, extractor(f), fields.converter(f)) for f in spec.fields)
-        writer = targets.RecordWriter({f.name: f.target_path() for f in spec.fields})
-        plans[code] = RecordPlan(code, spec, compiled, writer,
-                                 precheck(spec) if precheck else None)
+        plans[code] = RecordPlan(code, spec, compiled, precheck(spec) if precheck else None)
     return plans
 
 
