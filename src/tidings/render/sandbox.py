@@ -153,7 +153,7 @@ def _drive(template: jinja2.Template, data: Mapping[str, Any], spent: budget.Bud
 def translate(exc: BaseException, template: jinja2.Template | None = None) -> errors.RenderError:
     """Our error for a foreign one raised while compiling or rendering."""
     if isinstance(exc, jinja2.TemplateSyntaxError):
-        return errors.TemplateSyntaxError(exc.message or str(exc), exc.filename or exc.name,
+        return errors.TemplateSyntaxError(exc.message or str(exc), exc.name or exc.filename,
                                           exc.lineno)
     name, line = _location(exc, template)
     if isinstance(exc, jinja2.TemplateNotFound):

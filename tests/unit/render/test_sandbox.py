@@ -10,7 +10,10 @@ import pytest
 
 from tidings.render import errors, sandbox
 
-LIMITS = sandbox.RenderLimits(timeout_seconds=0.5)
+# Smaller than the defaults so that refusals by budget take milliseconds even on a
+# loaded CI machine; test_default_limits_refuse_nested_ranges checks the defaults.
+LIMITS = sandbox.RenderLimits(timeout_seconds=0.5, max_output_bytes=200_000,
+                              max_iterations=10_000)
 
 
 @pytest.fixture(scope="module")
@@ -68,8 +71,8 @@ def test_mutation_is_refused(env: sandbox.Sandbox, source: str) -> None:
     "{{ 'a' | center(1000000000) }}",
     "{{ 'a'.ljust(1000000000) }}",
     "{{ ('a' * 1000000).replace('a', 'bb' * 50) }}",
-    "{{ ','.join(range(99999)|map('string')) * 100 }}",
-    "{{ ('x' * 1000).join(range(99999)|map('string')) }}",
+    "{{ ','.join(range(9999)|map('string')) * 100 }}",
+    "{{ ('x' * 1000).join(range(9999)|map('string')) }}",
     "{{ '%0999999999d' % 1 }}",
     "{{ '{:>999999999}'.format(1) }}",
     "{{ '{:>{w}}'.format(1, w=999999999) }}",
@@ -87,19 +90,29 @@ def test_amplification_is_refused_fast(env: sandbox.Sandbox, source: str) -> Non
 
 
 @pytest.mark.parametrize("source", [
-    "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
+    "{% for i in range(10000) %}{% for j in range(10000) %}{% endfor %}{% endfor %}",
     "{% for i in range(10**9) %}{% endfor %}",
     "{% for a in t %}{% for b in t %}{% for c in t %}{% endfor %}{% endfor %}{% endfor %}",
     "{% for a in t|map('string') %}{% for b in t|map('string') %}{% endfor %}{% endfor %}",
-    "{{ range(60000)|list|length }}{{ range(60000)|list|length }}",
+    "{{ range(6000)|list|length }}{{ range(6000)|list|length }}",
 ])
 def test_nested_and_huge_loops_are_refused_fast(env: sandbox.Sandbox, source: str) -> None:
     assert timed_refusal(env, source, errors.RenderLimitExceeded, t=list(range(1000))) < 1.0
 
 
 def test_endless_output_is_refused_by_size(env: sandbox.Sandbox) -> None:
-    source = "{% for i in range(99999) %}{{ 'x' * 1000 }}{% endfor %}"
+    source = "{% for i in range(9999) %}{{ 'x' * 1000 }}{% endfor %}"
     assert timed_refusal(env, source, errors.RenderLimitExceeded) < 0.3
+
+
+def test_default_limits_refuse_nested_ranges() -> None:
+    env = sandbox.make_environment(jinja2.DictLoader({}), sandbox.RenderLimits())
+    template = env.from_string(
+        "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}")
+    started = time.perf_counter()
+    with pytest.raises(errors.RenderLimitExceeded, match="100000 loop iterations"):
+        sandbox.render(template, {}, sandbox.RenderLimits())
+    assert time.perf_counter() - started < 0.1
 
 
 def test_slow_loop_over_output_stops_near_the_timeout(env: sandbox.Sandbox) -> None:
