@@ -111,7 +111,10 @@ def select_rule(
     order: Mapping[str, Any],
     supplier: Mapping[str, Any],
 ) -> SlaRule | None:
-    """The first matching rule for ``obligation`` by priority, defaults last; ``None`` if none."""
+    """The first matching rule for ``obligation`` by priority, defaults last; ``None`` if none.
+
+    ``rules`` are the rules of the order's retailer; this function does not filter by retailer.
+    """
     candidates = sorted((r for r in rules if r.obligation == obligation), key=_rank)
     context = _context(order, supplier)
     return next((rule for rule in candidates if _holds(rule, context)), None)

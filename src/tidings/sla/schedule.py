@@ -98,10 +98,13 @@ def due_slot(cron: str, tz: str, last_slot_at: datetime | None, now: datetime) -
     subscription's creation time instead to fire only slots after it).
     """
     _check_aware(now, "now")
+    start = now - SLOT_LOOKBACK
     if last_slot_at is not None:
         _check_aware(last_slot_at, "last_slot_at")
+        # Fires before this cannot be due; starting here keeps a tick to a few croniter steps.
+        start = max(start, last_slot_at - FOLD_LOOKBACK)
     latest: datetime | None = None
-    for fire in _fires(cron, _load_zone(tz), now - SLOT_LOOKBACK):
+    for fire in _fires(cron, _load_zone(tz), start):
         if fire > now:
             break
         latest = fire

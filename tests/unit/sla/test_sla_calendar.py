@@ -49,6 +49,7 @@ BERLIN_CLOSED_XMAS = calendar.BusinessCalendar(
     extra_holidays=frozenset({date(2026, 12, 24), date(2026, 12, 31)}),
 )
 BERLIN_ALWAYS = calendar.BusinessCalendar("Europe/Berlin", working_days=WEEK)
+BERLIN_7_DAYS = calendar.BusinessCalendar("Europe/Berlin", working_days=WEEK, cutoff=time(14))
 
 
 @dataclass(frozen=True)
@@ -136,6 +137,10 @@ ROWS = [
         "at the cut-off: next business day at midnight"),
     Row(BERLIN_8AM, "clock", "2026-10-23 16:00", 0, "2026-10-26T08:00:00+01:00",
         "day_start 08:00: Fri after cut-off starts Mon 26 Oct 08:00 CET (after the fall change)"),
+    Row(BERLIN_7_DAYS, "clock", "2026-03-28 15:00", 0, "2026-03-29T00:00:00+01:00",
+        "7-day retailer: Sat after cut-off starts Sun 29 Mar 00:00, still CET (change at 02:00)"),
+    Row(BERLIN_7_DAYS, "days", "2026-10-24 15:00", 0, "2026-10-25T14:00:00+01:00",
+        "7-day retailer: Sat after cut-off -> Sun 25 Oct is day 0, its cut-off is 14:00 CET"),
     # --- real hours: elapsed time, DST days are 23 or 25 hours on the wall ---
     Row(BERLIN_ALWAYS, "hours", "2026-03-28 12:00", 24, "2026-03-29T13:00:00+02:00",
         "24 real hours across the spring change land at 13:00 CEST"),
