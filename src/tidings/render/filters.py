@@ -25,6 +25,7 @@ from babel import numbers as babel_numbers
 __all__ = ["FILTERS", "date", "datetime", "money", "resolve_locale", "using_locale"]
 
 DEFAULT_LOCALE = "en"
+MONEY_CACHE_ENTRIES = 16_384
 _RENDER_LOCALE: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "tidings_render_locale", default=None)
 
@@ -59,18 +60,30 @@ def _locale(locale: str | None) -> babel.Locale:
 def _decimal(value: Any) -> Decimal:
     if isinstance(value, bool):
         raise ValueError(f"not an amount: {value!r}")
-    if isinstance(value, float):
-        return Decimal(repr(value))
     try:
-        return Decimal(value.strip() if isinstance(value, str) else value)
-    except (InvalidOperation, TypeError) as exc:
+        if isinstance(value, float):
+            amount = Decimal(repr(value))
+        else:
+            amount = Decimal(value.strip() if isinstance(value, str) else value)
+    except (InvalidOperation, TypeError, ValueError) as exc:
         raise ValueError(f"not an amount: {value!r}") from exc
+    if not amount.is_finite():
+        raise ValueError(f"not an amount: {value!r}")
+    return amount
 
 
 def money(value: Any, currency: str, locale: str | None = None) -> str:
-    """``12.5, "EUR", "de-DE"`` -> ``12,50 €``."""
-    return str(babel_numbers.format_currency(_decimal(value), currency.upper(),
-                                             locale=_locale(locale)))
+    """``12.5, "EUR", "de-DE"`` -> ``12,50 €``.
+
+    Rounds to the currency's digits the CLDR way (half-even), as Babel does.
+    """
+    return _money(_decimal(value), currency.upper(), _locale(locale))
+
+
+# Babel's format_currency costs 60-130 us a call; catalogue prices repeat a lot.
+@functools.lru_cache(maxsize=MONEY_CACHE_ENTRIES)
+def _money(amount: Decimal, currency: str, locale: babel.Locale) -> str:
+    return str(babel_numbers.format_currency(amount, currency, locale=locale))
 
 
 def _zone(tz: str | dt.tzinfo | None) -> dt.tzinfo:
