@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -145,6 +146,33 @@ def test_drop_after_data_is_an_unknown_result_and_the_next_message_reconnects(
     assert isinstance(lost, Deferred) and lost.failover
     assert "result unknown" in lost.reason
     assert isinstance(sent, Sent)
+
+
+def test_drop_in_the_middle_of_the_message_body_is_an_unknown_result(kit) -> None:
+    """A bare socket server: answers up to 354, reads part of the body, hangs up."""
+    body_bytes_read: list[int] = []
+
+    def serve(listener: socket.socket) -> None:
+        conn, _ = listener.accept()
+        with conn, conn.makefile("rb") as reader:
+            conn.sendall(b"220 fake ESMTP\r\n")
+            for reply in (b"250 fake\r\n", b"250 OK\r\n", b"250 OK\r\n", b"354 go on\r\n"):
+                reader.readline()  # EHLO, MAIL, RCPT, DATA
+                conn.sendall(reply)
+            body_bytes_read.append(len(reader.read(2000)))
+
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        listener.settimeout(5)
+        server = threading.Thread(target=serve, args=(listener,), daemon=True)
+        server.start()
+        provider = kit.provider_for(_Nowhere(listener.getsockname()[1]), timeout_seconds=2.0)
+        [outcome] = provider.send_batch([kit.envelope(data=kit.message(body="y" * 20_000))])
+        server.join(5)
+    assert body_bytes_read == [2000]
+    assert isinstance(outcome, Deferred) and outcome.failover
+    assert "result unknown" in outcome.reason
 
 
 def test_idle_connection_closed_by_server_is_reopened(smtp_server, handler, kit) -> None:
