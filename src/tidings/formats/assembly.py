@@ -24,7 +24,6 @@ its own and does not spoil the open event.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -125,7 +124,7 @@ class _Assembler:
             self._open = None
 
     def _start(self, record: flat_records.ParsedRecord, plan: _Plan) -> None:
-        batch = copy.deepcopy(self._batch) if self._batch else {}
+        batch = _copy_tree(self._batch)
         event = _OpenEvent(batch, record.location, record.code, [record.raw], {record.code})
         self._open = event
         if record.error is not None:
@@ -194,3 +193,10 @@ def _merged(problems: list[errors.DecodeError]) -> errors.DecodeError:
         return errors.DecodeError(first.reason, first.location, first.detail, first.issues)
     detail = f"{first.detail} (and {len(problems) - 1} more records with problems)"
     return errors.DecodeError(first.reason, first.location, detail, tuple(issues))
+
+
+def _copy_tree(node: dict[str, Any]) -> dict[str, Any]:
+    """Copy the dicts and lists of batch values; the leaves (str, date, ...) are immutable."""
+    return {k: _copy_tree(v) if isinstance(v, dict)
+            else [_copy_tree(i) if isinstance(i, dict) else i for i in v] if isinstance(v, list)
+            else v for k, v in node.items()}

@@ -16,6 +16,7 @@ Blank lines are skipped and not counted as records.
 from __future__ import annotations
 
 import csv
+import operator
 from collections.abc import Callable, Iterable, Iterator
 
 from tidings.formats import assembly, errors, flat_lines, flat_records, layout, records
@@ -128,12 +129,7 @@ class _Reader:
 def _column_getter(names: list[str] | None,
                    ) -> Callable[[layout.FieldSpec], flat_records.Extractor]:
     def extractor(field: layout.FieldSpec) -> flat_records.Extractor:
-        index = _index(field.column, names)
-
-        def extract(row: list[str]) -> str:
-            return row[index]
-
-        return extract
+        return operator.itemgetter(_index(field.column, names))
 
     return extractor
 

@@ -44,7 +44,7 @@ def converter(spec: layout.FieldSpec) -> Converter:
 
     def convert(text: str) -> Any:
         value = text.strip() if strip else text
-        if not value.strip():
+        if not (value if strip else value.strip()):
             if required:
                 raise FieldProblem(R.MISSING_FIELD, "is required but empty")
             return None
@@ -91,11 +91,67 @@ def _decimal(scale: int) -> Converter:
 
 
 def _date(fmt: str) -> Converter:
+    fast = _fixed_date(fmt)
+
     def parse(text: str) -> dt.date:
+        if fast is not None:
+            found = fast(text)
+            if found is not None:
+                return found
         try:
             return dt.datetime.strptime(text, fmt).date()
         except ValueError as exc:
             raise FieldProblem(R.BAD_VALUE, f"{text!r} is not a date like {fmt!r}") from exc
+
+    return parse
+
+
+_DATE_PARTS = {"%Y": 4, "%y": 2, "%m": 2, "%d": 2}
+
+
+def _fixed_date(fmt: str) -> Callable[[str], dt.date | None] | None:
+    """A slicing parser for zero-padded numeric formats (``%Y%m%d``, ``%d.%m.%Y``).
+
+    It answers only when the text has exactly the padded shape, where its result
+    equals strptime's; otherwise it returns None and strptime decides.
+    """
+    slices: dict[str, slice] = {}
+    literals: list[tuple[int, str]] = []
+    position, rest = 0, fmt
+    while rest:
+        part = rest[:2]
+        if part in _DATE_PARTS and part not in slices:
+            slices[part] = slice(position, position + _DATE_PARTS[part])
+            position, rest = position + _DATE_PARTS[part], rest[2:]
+        elif rest[0] != "%":
+            literals.append((position, rest[0]))
+            position, rest = position + 1, rest[1:]
+        else:
+            return None
+    if "%m" not in slices or "%d" not in slices or ("%Y" in slices) == ("%y" in slices):
+        return None
+    return _slicer(slices, literals, position)
+
+
+def _slicer(slices: dict[str, slice], literals: list[tuple[int, str]],
+            length: int) -> Callable[[str], dt.date | None]:
+    year = slices.get("%Y") or slices["%y"]
+    century = 0 if "%Y" in slices else None
+    month, day = slices["%m"], slices["%d"]
+
+    def parse(text: str) -> dt.date | None:
+        if len(text) != length or any(text[i] != ch for i, ch in literals):
+            return None
+        digits = (text[year], text[month], text[day])
+        if not all(d.isdigit() and d.isascii() for d in digits):
+            return None
+        y = int(digits[0])
+        if century is None:
+            y += 2000 if y < 69 else 1900  # strptime's %y pivot
+        try:
+            return dt.date(y, int(digits[1]), int(digits[2]))
+        except ValueError:
+            return None
 
     return parse
 

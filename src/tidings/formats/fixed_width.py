@@ -13,6 +13,7 @@ never part of a field. Blank lines are skipped and not counted as records.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable, Iterator
 
 from tidings.formats import assembly, errors, flat_lines, flat_records, layout, records
@@ -62,9 +63,4 @@ def _splits(lines: Iterable[bytes | str], encoding: str,
 
 def _slicer(field: layout.FieldSpec) -> flat_records.Extractor:
     start = (field.position or 1) - 1
-    end = start + (field.width or 0)
-
-    def extract(line: str) -> str:
-        return line[start:end]
-
-    return extract
+    return operator.itemgetter(slice(start, start + (field.width or 0)))

@@ -26,7 +26,7 @@ Precheck = Callable[[Any], str | None]
 R = errors.ReasonCode
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Split:
     """A physical record as cut by a decoder, before its fields are read."""
 
@@ -95,9 +95,10 @@ def _read(number: int, split: Split, location: str, plan: RecordPlan) -> ParsedR
                        errors.DecodeError(R.MALFORMED, location, short))
     values: dict[str, Any] = {}
     problems: list[tuple[errors.ReasonCode, errors.Issue]] = []
+    cells = split.cells
     for name, extract, convert in plan.fields:
         try:
-            values[name] = convert(extract(split.cells))
+            values[name] = convert(extract(cells))
         except fields.FieldProblem as problem:
             problems.append((problem.reason,
                              errors.Issue(f"{location} field {name}", problem.message)))

@@ -68,7 +68,11 @@ def parse_target(text: str) -> Target:
 
 
 class RecordWriter:
-    """Writes the values of one record into an event, following its fields' targets."""
+    """Writes the values of one record into an event, following its fields' targets.
+
+    Targets are grouped by the object they write into, so each object is
+    found once per record however many fields it receives.
+    """
 
     def __init__(self, targets: Mapping[str, Target]) -> None:
         heads = {t.head for t in targets.values() if t.head}
@@ -76,23 +80,37 @@ class RecordWriter:
             raise TargetError("fields of one record add to different lists: "
                               + ", ".join(sorted(_text(h) for h in heads)))
         self._head: tuple[Step, ...] = heads.pop() if heads else ()
-        self._plain = [(name, t.steps) for name, t in targets.items() if not t.head]
-        self._listed = [(name, t.tail) for name, t in targets.items() if t.head]
+        self._plain = _grouped([(name, tuple(s.name for s in t.steps))
+                                for name, t in targets.items() if not t.head])
+        self._listed = _grouped([(name, t.tail) for name, t in targets.items() if t.head])
 
     def write(self, event: dict[str, Any], values: Mapping[str, Any]) -> None:
         """Put ``values`` (by field name) into ``event``; TargetError if a path is blocked."""
-        for name, steps in self._plain:
-            _put(_walk(event, steps[:-1]), steps[-1].name, values.get(name))
-        if not self._listed:
-            return
-        container = _walk(event, self._head[:-1])
-        element: dict[str, Any] = {}
-        _list_at(container, self._head[-1].name).append(element)
-        for name, tail in self._listed:
-            node = element
-            for key in tail[:-1]:
-                node = _dict_at(node, key)
-            _put(node, tail[-1], values.get(name))
+        _fill(event, self._plain, values)
+        if self._head:
+            element: dict[str, Any] = {}
+            _list_at(_walk(event, self._head[:-1]), self._head[-1].name).append(element)
+            _fill(element, self._listed, values)
+
+
+Group = tuple[tuple[str, ...], tuple[tuple[str, str], ...]]
+
+
+def _grouped(paths: list[tuple[str, tuple[str, ...]]]) -> list[Group]:
+    """(field name, key path) pairs -> (parent path, ((key, field name), ...)) groups."""
+    groups: dict[tuple[str, ...], list[tuple[str, str]]] = {}
+    for name, path in paths:
+        groups.setdefault(path[:-1], []).append((path[-1], name))
+    return [(parent, tuple(keys)) for parent, keys in groups.items()]
+
+
+def _fill(base: dict[str, Any], groups: list[Group], values: Mapping[str, Any]) -> None:
+    for parent, keys in groups:
+        node = base
+        for key in parent:
+            node = _dict_at(node, key)
+        for key, name in keys:
+            _put(node, key, values.get(name))
 
 
 def conflicts(targets: Iterable[Target]) -> list[str]:

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pydantic
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tidings.formats import (
     errors,
@@ -145,3 +147,25 @@ def test_field_problems_have_reasons(text: str, spec: dict[str, object],
     with pytest.raises(fields.FieldProblem) as problem:
         _convert(text, **spec)
     assert problem.value.reason is reason
+
+
+@settings(max_examples=300, deadline=None)
+@given(fmt=st.sampled_from(["%Y%m%d", "%Y-%m-%d", "%d.%m.%Y", "%m/%d/%Y", "%y%m%d"]),
+       text=st.text(alphabet="0123456789-./ ", min_size=6, max_size=10))
+def test_the_fast_date_path_agrees_with_strptime(fmt: str, text: str) -> None:
+    try:
+        expected: object = dt.datetime.strptime(text.strip(), fmt).date()
+    except ValueError:
+        expected = R.BAD_VALUE
+    try:
+        actual = _convert(text, type="date", format=fmt)
+    except fields.FieldProblem as problem:
+        actual = problem.reason
+    if text.strip():
+        assert actual == expected
+
+
+@given(day=st.dates(min_value=dt.date(1970, 1, 1), max_value=dt.date(2068, 12, 31)),
+       fmt=st.sampled_from(["%Y%m%d", "%Y-%m-%d", "%d.%m.%Y", "%m/%d/%Y", "%y%m%d"]))
+def test_every_date_round_trips(day: dt.date, fmt: str) -> None:
+    assert _convert(day.strftime(fmt), type="date", format=fmt) == day
