@@ -43,7 +43,8 @@ def decode_xml(data: bytes, record_xpath: str, *, xsd: bytes | None = None,
         kind = etree.QName(element).localname
         issues = problems.get(element)
         if issues:
-            yield records.RecordError(_schema_error(location, issues), etree.tostring(element))
+            yield records.RecordError(_schema_error(location, issues),
+                                      etree.tostring(element, with_tail=False))
         else:
             yield records.DecodedRecord(
                 xml_mapping.element_to_dict(element, always_list), location, kind)
