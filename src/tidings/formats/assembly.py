@@ -19,7 +19,7 @@ event it belongs to: a bad ``LIN`` turns its whole order into one
 no order goes out with a line missing. For the same reason, when the layout
 has a trailer and the input ends without one, the last open event is
 refused as possibly truncated. A record whose type is unknown is reported on
-its own and does not spoil the open event.
+its own, at once (so before the event it sits in), and does not spoil it.
 """
 
 from __future__ import annotations

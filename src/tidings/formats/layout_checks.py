@@ -8,6 +8,7 @@ can name the line. Rules:
   `record_type` goes with `records`, and only there;
 - fixed width fields and record type use `position` + `width` and no
   `column`; delimited ones use `column` and no `position`/`width`;
+  `delimiter`, `quote` and `header` are for delimited files only;
 - a column given by name needs `header: true` and a single-record layout;
 - `encoding` is known and ASCII-compatible (lines are split on the byte ``\\n``);
 - at least one `event` record, at most one `header` and one `trailer`;
@@ -54,6 +55,9 @@ def _shape(layout: layout_mod.Layout) -> Iterator[Problem]:
     if layout.record_type is not None:
         spec = layout.record_type
         yield from _placement(layout, ("record_type",), spec.position, spec.width, spec.column)
+    if layout.format == "fixed_width":
+        for key in sorted({"delimiter", "quote", "header"} & layout.model_fields_set):
+            yield (key,), f"{key!r} is only for delimited files"
 
 
 def _encoding(layout: layout_mod.Layout) -> Iterator[Problem]:
