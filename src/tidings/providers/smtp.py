@@ -100,14 +100,15 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class _Reply:
-    code: int
-    text: str
+    """One server reply; the text is decoded only when someone reads it."""
 
-    @classmethod
-    def of(cls, code: int, text: bytes | str) -> _Reply:
-        if isinstance(text, bytes):
-            text = text.decode("utf-8", "replace")
-        return cls(code, " ".join(text.split()))
+    code: int
+    raw: bytes | str
+
+    @property
+    def text(self) -> str:
+        raw = self.raw.decode("utf-8", "replace") if isinstance(self.raw, bytes) else self.raw
+        return " ".join(raw.split())
 
     @property
     def enhanced(self) -> str:
@@ -126,9 +127,14 @@ def classify_reply(stage: Stage, code: int, text: str) -> Outcome:
     this reply; a 2xx at MAIL or RCPT is not an outcome and is reported as a
     protocol error (``Deferred``).
     """
-    reply = _Reply.of(code, text)
+    return _classify(stage, _Reply(code, text))
+
+
+def _classify(stage: Stage, reply: _Reply) -> Outcome:
+    code = reply.code
     if stage == "DATA" and 200 <= code < 300:
-        return Sent(response=str(reply), provider_id=_queue_id(reply.text))
+        text = reply.text
+        return Sent(response=f"{code} {text}".strip(), provider_id=_queue_id(text))
     if code == SMTP_SERVICE_CLOSING:
         return Deferred(f"{stage}: {reply}", failover=True)
     if 400 <= code < 500:
@@ -161,7 +167,7 @@ def _queue_id(text: str) -> str | None:
 
 def _all_refused(refusals: dict[str, _Reply]) -> Outcome:
     """The outcome of an envelope whose every recipient was refused at RCPT."""
-    outcomes = [classify_reply("RCPT", r.code, r.text) for r in refusals.values()]
+    outcomes = [_classify("RCPT", reply) for reply in refusals.values()]
     reasons = "; ".join(f"{rcpt}: {reply}" for rcpt, reply in refusals.items())
     deferrals = [o for o in outcomes if isinstance(o, Deferred)]
     if deferrals:
@@ -294,7 +300,7 @@ class SmtpProvider:
         if reply is None:
             return Deferred("MAIL: connection lost", failover=True)
         if reply.code != SMTP_OK:
-            return self._abort(conn, reply, classify_reply("MAIL", reply.code, reply.text))
+            return self._abort(conn, reply, _classify("MAIL", reply))
         accepted, refusals, lost = self._rcpt_to(conn, envelope.recipients)
         if lost is not None:
             return lost
@@ -304,7 +310,7 @@ class SmtpProvider:
         reply = self._call(lambda: conn.data(envelope.data))
         if reply is None:
             return Deferred("DATA: connection lost after DATA, result unknown", failover=True)
-        outcome = classify_reply("DATA", reply.code, reply.text)
+        outcome = _classify("DATA", reply)
         if not isinstance(outcome, Sent):
             return self._abort(conn, reply, outcome)
         return _with_refusals(outcome, refusals)
@@ -345,7 +351,7 @@ class SmtpProvider:
                 return accepted, refusals, Deferred("RCPT: connection lost", failover=True)
             if reply.code == SMTP_SERVICE_CLOSING:
                 self._drop()
-                return accepted, refusals, classify_reply("RCPT", reply.code, reply.text)
+                return accepted, refusals, _classify("RCPT", reply)
             if reply.code in (SMTP_OK, SMTP_WILL_FORWARD):
                 accepted.append(rcpt)
             else:
@@ -359,12 +365,12 @@ class SmtpProvider:
         except smtplib.SMTPNotSupportedError as exc:  # SMTPUTF8 needed, not offered
             return _Reply(553, f"5.6.7 {exc}")
         except smtplib.SMTPResponseException as exc:  # DATA answered with other than 354
-            return _Reply.of(exc.smtp_code, exc.smtp_error)
+            return _Reply(exc.smtp_code, exc.smtp_error)
         except (OSError, smtplib.SMTPException) as exc:
             logger.debug("smtp %s: connection lost: %s", self.name, exc)
             self._drop()
             return None
-        return _Reply.of(code, text)
+        return _Reply(code, text)
 
     def _abort(self, conn: smtplib.SMTP, reply: _Reply, outcome: Outcome) -> Outcome:
         """After a refusal: drop the session on 421, otherwise RSET it for the next message."""
@@ -456,7 +462,7 @@ def _unavailable(kind: str, detail: str) -> Deferred:
 
 def _describe(exc: BaseException) -> str:
     if isinstance(exc, smtplib.SMTPResponseException):
-        return str(_Reply.of(exc.smtp_code, exc.smtp_error))
+        return str(_Reply(exc.smtp_code, exc.smtp_error))
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
