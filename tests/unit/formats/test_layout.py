@@ -6,6 +6,7 @@ import datetime as dt
 import json
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pydantic
 import pytest
@@ -111,7 +112,7 @@ def test_a_grandchild_before_any_line_cannot_be_written() -> None:
         serial.write({}, {"no": "X1"})
 
 
-def _convert(text: str, **spec: object) -> object:
+def _convert(text: str, **spec: Any) -> object:
     return fields.converter(layout.FieldSpec(name="f", position=1, width=9, **spec))(text)
 
 

@@ -80,7 +80,7 @@ def test_sets_around_a_broken_one_still_come_through() -> None:
     out = list(x12_envelope.transaction_sets(x12_tokens.tokenize(broken.encode())))
     assert len(out) == 1
     assert isinstance(out[0], records.RecordError) and out[0].reason is R.ENVELOPE
-    assert out[0].raw.startswith("ST*850*0001")
+    assert isinstance(out[0].raw, str) and out[0].raw.startswith("ST*850*0001")
 
 
 def test_control_numbers_compare_as_numbers() -> None:

@@ -98,7 +98,7 @@ def test_size_is_checked_before_the_parser_runs(monkeypatch: pytest.MonkeyPatch)
     def explode(*args: object, **kwargs: object) -> None:
         raise AssertionError("the parser ran on an oversized document")
 
-    monkeypatch.setattr(xml_guard.etree, "fromstring", explode)
+    monkeypatch.setattr(etree, "fromstring", explode)
     with pytest.raises(errors.DecodeError) as refused:
         xml_guard.parse_untrusted(b"<a>" + b"x" * 100 + b"</a>", max_bytes=50)
     assert refused.value.reason is R.TOO_LARGE
