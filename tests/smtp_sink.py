@@ -5,12 +5,19 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
+import socket
 import threading
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import Any
 
 from aiosmtpd.controller import Controller
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -47,7 +54,7 @@ class Recorder:
 class SmtpServer:
     def __init__(self, delay_seconds: float = 0.0) -> None:
         self.recorder = Recorder(delay_seconds)
-        self.controller = Controller(self.recorder, hostname="127.0.0.1", port=0,
+        self.controller = Controller(self.recorder, hostname="127.0.0.1", port=free_port(),
                                      decode_data=False)
 
     def __enter__(self) -> SmtpServer:
@@ -59,7 +66,7 @@ class SmtpServer:
 
     @property
     def port(self) -> int:
-        return int(self.controller.server.sockets[0].getsockname()[1])
+        return int(self.controller.port)
 
 
 def use_smtp(project_dir: Any, port: int, bulk_size: int = 100) -> None:

@@ -17,7 +17,6 @@ from collections import Counter
 from pathlib import Path
 
 import httpx
-import pytest
 
 from tests.helpers import TENANT, order_confirmed
 from tests.smtp_sink import SmtpServer, use_smtp

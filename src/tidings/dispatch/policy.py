@@ -50,8 +50,9 @@ def in_window(policy: Policy, now: datetime) -> bool:
 def backoff(policy: Policy, attempts: int) -> timedelta:
     """Delay before the next try after ``attempts`` tries (1-based)."""
     exponent = min(max(attempts - 1, 0), 30)
-    delay = policy.retry_interval * (2 ** exponent)
-    return max(policy.retry_interval, min(delay, policy.retry_max_interval))
+    delay: timedelta = policy.retry_interval * (2 ** exponent)
+    ceiling: timedelta = min(delay, policy.retry_max_interval)
+    return max(policy.retry_interval, ceiling)
 
 
 def decide(outcome: Outcome, attempts: int, policy: Policy, now: datetime) -> Decision:

@@ -189,9 +189,11 @@ class Ingestor:
             existing = _existing_event(conn, tenant, event.external_id)
             if existing is not None:
                 return existing
-        event_id = conn.execute(tables.events.insert().values(
+        inserted = conn.execute(tables.events.insert().values(
             tenant=tenant, type=event.type, external_id=event.external_id, source=source,
-            payload=orjson.dumps(event.data), received_at=now)).inserted_primary_key[0]
+            payload=orjson.dumps(event.data), received_at=now)).inserted_primary_key
+        assert inserted is not None
+        event_id = int(inserted[0])
         ids = self.outbox.insert(conn, tenant, event_id, prepared.messages, now)
         return Accepted(event_id, event.external_id, False, [i for i in ids if i is not None],
                         prepared.skipped)

@@ -19,7 +19,7 @@ from tidings.project.problems import Problem, ProjectInvalid
 from tidings.project.schemas import SchemaProblem, SchemaSet
 from tidings.render.templates import TemplateStore
 from tidings.rules import pointer
-from tidings.rules.engine import RuleError, Router, compile_rule
+from tidings.rules.engine import Router, RuleError, compile_rule
 
 __all__ = ["CompiledProject", "check", "compile_project"]
 
@@ -93,7 +93,7 @@ def _references(config: ProjectConfig, text: str, templates: TemplateStore) -> l
         if mtype.tenant is not None and mtype.tenant not in {t.id for t in config.tenants}:
             problems.append(_p(text, ("message_types", i, "tenant"),
                                f"message type {mtype.name!r}: unknown tenant {mtype.tenant!r}"))
-    for i, rule in enumerate(config.rules):
+    for i in range(len(config.rules)):
         problems += _rule_problems(config, text, templates, i)
     return problems
 

@@ -47,8 +47,8 @@ class SchemaSet:
         validator = self._validators.get(name)
         if validator is None:
             return []
-        return [Violation(_pointer(e.absolute_path), e.message)
-                for e in sorted(validator.iter_errors(payload), key=lambda e: [str(p) for p in e.path])]
+        errors = sorted(validator.iter_errors(payload), key=lambda e: [str(p) for p in e.path])
+        return [Violation(_pointer(e.absolute_path), e.message) for e in errors]
 
 
 def _pointer(path: Any) -> str:

@@ -37,9 +37,10 @@ def demo_events() -> list[dict[str, Any]]:
     events: list[dict[str, Any]] = []
     for n, (name, email, locale) in enumerate(customers, start=1):
         order_id = f"SO-{1000 + n}"
-        lines = [{"sku": "TENT-2P", "name": "Two-person tent", "qty": 1, "price": 249.0},
-                 {"sku": "STOVE-01", "name": "Camping stove", "qty": n, "price": 89.5}]
-        total = round(sum(x["qty"] * x["price"] for x in lines), 2)
+        lines: list[dict[str, Any]] = [
+            {"sku": "TENT-2P", "name": "Two-person tent", "qty": 1, "price": 249.0},
+            {"sku": "STOVE-01", "name": "Camping stove", "qty": n, "price": 89.5}]
+        total = round(sum(float(x["qty"]) * float(x["price"]) for x in lines), 2)
         customer = {"name": name, "email": email, "locale": locale}
         events.append({"type": "order.confirmed", "id": f"{order_id}-confirmed", "data": {
             "order": {"id": order_id, "placed_at": "2026-11-23T09:30:00Z", "total": total,

@@ -135,7 +135,8 @@ class SqlOutbox:
                                      if ok], now)
         return sum(written)
 
-    def _execute_each(self, conn: Connection, stmt: Any, params: list[dict[str, Any]]) -> list[bool]:
+    def _execute_each(self, conn: Connection, stmt: Any,
+                      params: list[dict[str, Any]]) -> list[bool]:
         # executemany gives no per-row counts on every driver; one statement per row does.
         return [conn.execute(stmt, p).rowcount == 1 for p in params]
 

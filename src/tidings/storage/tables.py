@@ -3,8 +3,18 @@
 from __future__ import annotations
 
 from sqlalchemy import (
-    Boolean, Column, ForeignKey, Index, Integer, LargeBinary, MetaData, String, Table, Text,
-    UniqueConstraint, text,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
 )
 
 from tidings.storage.types import BigId, UTCDateTime
