@@ -105,12 +105,14 @@ def _grouped(paths: list[tuple[str, tuple[str, ...]]]) -> list[Group]:
 
 
 def _fill(base: dict[str, Any], groups: list[Group], values: Mapping[str, Any]) -> None:
+    # A value never lands on an object or list: the layout check (``conflicts``)
+    # refuses any path used both ways, so no per-value type check is needed here.
     for parent, keys in groups:
         node = base
         for key in parent:
             node = _dict_at(node, key)
         for key, name in keys:
-            _put(node, key, values.get(name))
+            node[key] = values.get(name)
 
 
 def conflicts(targets: Iterable[Target]) -> list[str]:
@@ -152,12 +154,6 @@ def _list_at(node: dict[str, Any], key: str) -> list[Any]:
     if not isinstance(child, list):
         raise TargetError(f"{key!r} already holds a value, not a list")
     return child
-
-
-def _put(node: dict[str, Any], key: str, value: Any) -> None:
-    if isinstance(node.get(key), dict | list):
-        raise TargetError(f"{key!r} already holds an object or list")
-    node[key] = value
 
 
 def _text(head: tuple[Step, ...]) -> str:
