@@ -3,7 +3,8 @@
 Streaming rules, record by record (roles come from the layout):
 
 - ``header``: its values (by their targets) become the batch values, copied
-  into every event that follows until the next header;
+  into every event that follows until the next header; if the header is
+  refused, so is every event of its batch (they would lack its values);
 - ``event``: closes the open event and opens a new one, starting from a copy
   of the batch values; it is yielded when the next event, header or trailer
   arrives, or at the end of the input;
@@ -79,6 +80,7 @@ class _Assembler:
         self._plans = plans
         self._trailer = next((p for p in plans.values() if p.spec.role == "trailer"), None)
         self._batch: dict[str, Any] = {}
+        self._batch_error: errors.DecodeError | None = None
         self._open: _OpenEvent | None = None
         self._counted = 0
         self._since_trailer = 0
@@ -127,6 +129,8 @@ class _Assembler:
         batch = _copy_tree(self._batch)
         event = _OpenEvent(batch, record.location, record.code, [record.raw], {record.code})
         self._open = event
+        if self._batch_error is not None:
+            event.spoil(self._batch_error)
         if record.error is not None:
             event.spoil(record.error)
             return
@@ -150,8 +154,11 @@ class _Assembler:
 
     def _header(self, record: flat_records.ParsedRecord,
                 plan: _Plan) -> Iterator[records.Decoded]:
-        self._batch = {}
+        self._batch, self._batch_error = {}, None
         if record.error is not None:
+            self._batch_error = errors.DecodeError(
+                record.error.reason, record.error.location,
+                f"the batch header was refused: {record.error.detail}", record.error.issues)
             yield records.RecordError(record.error, record.raw)
             return
         plan.writer.write(self._batch, record.values)
