@@ -83,11 +83,12 @@ class _Reader:
         self._code_column = spec.column - 1 if spec is not None and spec.column else None
 
     def parse(self) -> Iterator[flat_records.ParsedRecord]:
+        """Records, lazily: even the header line is read on the first ``next``."""
         splits = self._splits()
         names = self._header(splits) if self._lay.header else None
         plans = flat_records.build_plans(self._lay, _column_getter(names),
                                          _needed_columns(names))
-        return flat_records.read_records(splits, plans, self._lay.multi_record)
+        yield from flat_records.read_records(splits, plans, self._lay.multi_record)
 
     def _header(self, splits: Iterator[flat_records.Split]) -> list[str]:
         first = next(splits, None)

@@ -104,3 +104,23 @@ def test_a_new_header_starts_a_new_batch() -> None:
 def test_an_empty_file_gives_nothing() -> None:
     assert list(fixed_width.decode_fixed_width([], FIXED)) == []
     assert list(delimited.decode_delimited([b"\n", b"  \n"], PIPE)) == []
+
+
+def test_nothing_is_read_before_the_first_record_is_asked_for() -> None:
+    pulled: list[bytes] = []
+
+    def lines() -> Iterator[bytes]:
+        for line in (b"order_id,state\n", b"A,new\n"):
+            pulled.append(line)
+            yield line
+
+    lay = layout_yaml.parse_layout("""
+format: delimited
+header: true
+fields: [{name: status, column: status}]
+""")
+    decoded = delimited.decode_delimited(lines(), lay)
+    assert pulled == []
+    with pytest.raises(errors.DecodeError) as refused:
+        next(decoded)
+    assert refused.value.reason is R.SCHEMA_VIOLATION
