@@ -11,7 +11,8 @@ tells the separators before anything else is read:
 | segment      | the character after ISA16     | ``~``  |
 
 Line breaks after a segment terminator are ignored. Elements are kept as
-text; ``Segment.components(n)`` splits one by the component separator.
+text; ``Segment.components(n)`` splits one by the component separator and
+``Segment.repetitions(n)`` by the repetition separator.
 Every failure here concerns the whole input and raises ``DecodeError``:
 ``encoding`` (not UTF-8), ``malformed`` (no ISA, a short or inconsistent ISA,
 a segment id that is not one, an unterminated last segment).
@@ -50,6 +51,7 @@ class Segment:
     elements: tuple[str, ...]
     text: str
     component_separator: str = ">"
+    repetition_separator: str | None = None
 
     @property
     def location(self) -> str:
@@ -61,6 +63,11 @@ class Segment:
 
     def components(self, position: int) -> list[str]:
         return self.get(position).split(self.component_separator)
+
+    def repetitions(self, position: int) -> list[str]:
+        """The repeats of element ``position`` (00402 and later); one item before that."""
+        value = self.get(position)
+        return value.split(self.repetition_separator) if self.repetition_separator else [value]
 
 
 def read_separators(text: str) -> Separators:
@@ -105,7 +112,8 @@ def tokenize(data: bytes) -> list[Segment]:
             raise errors.DecodeError(
                 R.MALFORMED, f"segment {index}",
                 f"{tag[:20]!r} is not a segment id (element separator {seps.element!r})")
-        segments.append(Segment(index, tag, tuple(elements), piece, seps.component))
+        segments.append(Segment(index, tag, tuple(elements), piece, seps.component,
+                                seps.repetition))
     return segments
 
 

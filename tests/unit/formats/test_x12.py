@@ -100,3 +100,11 @@ def test_an_850_without_ctt_is_accepted() -> None:
     assert isinstance(out[0], records.DecodedRecord)
     assert out[0].kind == "850"
     assert out[0].data["x12"]["control"] == "0001"
+
+
+def test_repetitions_split_only_from_version_00402() -> None:
+    body = [PO[0], "REF*ZZ*A^B^C"]
+    new = x12_tokens.tokenize(_interchange(body, repetition="^", version="00501"))
+    old = x12_tokens.tokenize(_interchange(body))
+    assert next(s for s in new if s.tag == "REF").repetitions(2) == ["A", "B", "C"]
+    assert next(s for s in old if s.tag == "REF").repetitions(2) == ["A^B^C"]
