@@ -12,7 +12,7 @@ import cel
 from tidings.project.model import ProjectConfig, RuleConfig
 from tidings.rules import pointer
 
-__all__ = ["CompiledRule", "Intent", "RuleError", "Router", "compile_rule"]
+__all__ = ["CompiledRule", "Intent", "Router", "RuleError", "compile_rule"]
 
 
 class RuleError(ValueError):

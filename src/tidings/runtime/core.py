@@ -46,7 +46,8 @@ class Runtime:
         self.ingestor = Ingestor(self.engine, self.project, self.outbox, self.clock)
         self.wake = threading.Event()
         self.ingest_slots = asyncio.Semaphore(MAX_CONCURRENT_INGESTS)
-        self.worker_prefix = f"{socket.gethostname()}:{os.getpid()}"
+        self.hostname = socket.gethostname()  # once: smtplib would ask DNS on every connect
+        self.worker_prefix = f"{self.hostname}:{os.getpid()}"
 
     def migrate(self) -> None:
         migrate.upgrade(self.engine)
@@ -64,6 +65,7 @@ class Runtime:
             password=SecretStr(password) if password else None,
             timeout_seconds=float(opts.pop("timeout_seconds", 30)),
             verify_tls=bool(opts.pop("verify_tls", True)), ca_file=opts.pop("ca_file", None),
+            local_hostname=opts.pop("local_hostname", None) or self.hostname,
             max_batch=config.bulk_size)
 
     def dispatcher(self, index: int = 0) -> Dispatcher:

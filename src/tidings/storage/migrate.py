@@ -23,7 +23,8 @@ def alembic_config() -> Config:
     return config
 
 
-def upgrade(engine: Engine, target: str = "head") -> None:
+def upgrade(engine: Engine, target: str = "heads") -> None:
+    """Apply migrations; every branch head, since stages may add revisions side by side."""
     config = alembic_config()
     with engine.begin() as connection:
         config.attributes["connection"] = connection

@@ -101,6 +101,12 @@ messages = Table(
     Column("sent_at", UTCDateTime),
     Column("last_error", Text),
     Column("provider_response", Text),
+    Column("provider_message_id", String(255)),
+    Column("communication_channel", String(64)),
+    Column("business_unit", String(64)),
+    Column("window_start", String(8)),  # HH:MM:SS, UTC: the message's own daily window
+    Column("window_end", String(8)),
+    Column("payload", Text, nullable=False, server_default="{}"),  # channel-specific JSON
     UniqueConstraint("tenant", "dedupe_key"),
     # The claim reads (provider, state, due_at) in index order.
     Index(None, "provider", "state", "due_at"),
@@ -109,6 +115,7 @@ messages = Table(
     Index(None, "tenant", "created_at"),
     Index(None, "tenant", "recipient"),
     Index(None, "event_id"),
+    Index(None, "provider_message_id"),
 )
 
 message_events = Table(
@@ -141,3 +148,14 @@ schedule_ticks = Table(
     Column("fired_at", UTCDateTime, nullable=False),
     Column("done", Boolean, nullable=False, server_default=text("false")),
 )
+
+# Each stage keeps its tables in its own module on this metadata; importing them
+# here makes ``metadata`` complete for migrations and the schema check.
+from tidings.storage import (  # noqa: E402
+    tables_channels,
+    tables_feedback,
+    tables_ingest,
+    tables_sla,
+)
+
+_STAGE_TABLES = (tables_channels, tables_feedback, tables_ingest, tables_sla)

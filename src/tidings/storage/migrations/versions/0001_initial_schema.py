@@ -96,12 +96,19 @@ def upgrade() -> None:
     sa.Column('sent_at', tidings.storage.types.UTCDateTime(), nullable=True),
     sa.Column('last_error', sa.Text(), nullable=True),
     sa.Column('provider_response', sa.Text(), nullable=True),
+    sa.Column('provider_message_id', sa.String(length=255), nullable=True),
+    sa.Column('communication_channel', sa.String(length=64), nullable=True),
+    sa.Column('business_unit', sa.String(length=64), nullable=True),
+    sa.Column('window_start', sa.String(length=8), nullable=True),
+    sa.Column('window_end', sa.String(length=8), nullable=True),
+    sa.Column('payload', sa.Text(), server_default='{}', nullable=False),
     sa.ForeignKeyConstraint(['event_id'], ['events.id'], name=op.f('fk_messages_event_id_events')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_messages')),
     sa.UniqueConstraint('tenant', 'dedupe_key', name=op.f('uq_messages_tenant_dedupe_key'))
     )
     with op.batch_alter_table('messages', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_messages_event_id'), ['event_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_messages_provider_message_id'), ['provider_message_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_messages_provider_state_due_at'), ['provider', 'state', 'due_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_messages_state_expires_at'), ['state', 'expires_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_messages_state_lease_until'), ['state', 'lease_until'], unique=False)
@@ -148,6 +155,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_messages_state_lease_until'))
         batch_op.drop_index(batch_op.f('ix_messages_state_expires_at'))
         batch_op.drop_index(batch_op.f('ix_messages_provider_state_due_at'))
+        batch_op.drop_index(batch_op.f('ix_messages_provider_message_id'))
         batch_op.drop_index(batch_op.f('ix_messages_event_id'))
 
     op.drop_table('messages')
