@@ -5,6 +5,11 @@ the dispatcher decides what happens next (it owns time: backoff, windows, rate
 limits). Only ``Sent``, ``Bounced`` and ``Failed`` are definite; ``Deferred``
 means "not known to be done" and is always safe to retry, because every retry
 reuses the message's own Message-ID.
+
+Every outcome may carry the vendor's own ``code`` ("250", "202", "429",
+"bounce", "delivered", ...). The operator's provider status table maps
+(provider, code) to a message status and may override the provider's
+default reading; ``code`` is what it is keyed on.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ class Sent:
 
     response: str = ""
     provider_id: str | None = None
+    code: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +41,7 @@ class Deferred:
     reason: str
     retry_after_seconds: float | None = None
     failover: bool = False
+    code: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +50,7 @@ class Bounced:
 
     reason: str
     hard: bool = True
+    code: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +58,7 @@ class Failed:
     """A definite failure that retrying cannot mend (bad request, rejected content)."""
 
     reason: str
+    code: str = ""
 
 
 Outcome = Sent | Deferred | Bounced | Failed
