@@ -11,8 +11,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from tidings.ingest.sources.config import SourceConfig  # typed per kind of source
+
 __all__ = [
-    "ChannelConfig", "CommunicationChannelConfig", "MessageTypeConfig", "ProjectConfig",
+    "ChannelConfig", "CommunicationChannelConfig", "Extraction", "MessageTypeConfig",
+    "ProjectConfig",
     "ProjectMeta", "ProviderConfig", "RuleConfig", "SourceConfig", "TenantConfig",
 ]
 
@@ -36,13 +39,40 @@ class TenantConfig(_Model):
     business_units: list[str] = []
 
 
+class Extraction(_Model):
+    """JSON pointers into a decoded record: what the event is, for whom, and its key.
+
+    ``type`` None: the message type's own name; ``external_id`` None: the source's
+    key (file hash and record number, queue message id); ``tenant`` None: the
+    source's or the message type's tenant; ``recipients``: values gathered into
+    the event's ``/recipients`` list, for rules to address (``to = ["/recipients"]``);
+    ``data`` None: the whole record is the event's payload.
+    """
+
+    type: str | None = None
+    external_id: str | None = None
+    tenant: str | None = None
+    recipients: list[str] = []
+    data: str | None = None
+
+
 class MessageTypeConfig(_Model):
     name: str = Field(pattern=SLUG)
     tenant: str | None = None
     """None: the type is offered to every tenant."""
     schema_: str | None = Field(default=None, alias="schema")
     """Path of a JSON Schema (draft 2020-12), relative to the project folder."""
-    format: Literal["json"] = "json"
+    format: Literal["json", "xml", "delimited", "fixed_width", "x12"] = "json"
+    """How sources other than the JSON API decode it (see ``tidings.ingest.sources.decoding``)."""
+    layout: str | None = None
+    """delimited / fixed_width: path of the layout dictionary (YAML)."""
+    xsd: str | None = None
+    """xml: path of an XSD that every document must satisfy."""
+    records_at: str | None = None
+    """xml: XPath of the record elements; json: pointer of the records (default: the document)."""
+    namespaces: dict[str, str] = {}
+    """xml: prefix -> namespace URI, for ``records_at``."""
+    extract: Extraction = Extraction()
     description: str = ""
 
 
@@ -109,13 +139,6 @@ class RuleConfig(_Model):
     send_at: str | None = None
     """A pointer to an ISO 8601 time in the payload; the message waits until then."""
     expires_after: timedelta | None = None
-
-
-class SourceConfig(_Model):
-    model_config = ConfigDict(extra="allow", frozen=True)
-    name: str = Field(pattern=SLUG)
-    type: str
-    tenant: str | None = None
 
 
 class ProjectConfig(_Model):
