@@ -27,6 +27,7 @@ committed; outcomes go to ``report`` as they happen, never into a list.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -163,6 +164,22 @@ class Pipeline:
                          number + 1, f"{job.key}:input")
         self._flush(batch, job, tally, report)
         return tally
+
+    def message(self, job: Job, body: bytes, deliveries: int = 1,
+                max_deliveries: int | None = None) -> Tally:
+        """Take one queue message: decoded whole, or dead-lettered as ``poison`` when it
+        was delivered more than ``max_deliveries`` times without being committed."""
+        if max_deliveries is not None and deliveries > max_deliveries:
+            batch, tally = _Batch(), Tally()
+            self._letter(batch, job, Reason.POISON, "message",
+                         f"delivered {deliveries} times without a commit (limit "
+                         f"{max_deliveries})", body, 1, f"{job.key}:poison")
+            self._flush(batch, job, tally, None)
+            return tally
+        decoder = self.decoder(job.message_type, job.tenant)
+        if job.context is None:
+            job = dataclasses.replace(job, context=decoder.envelope(body), head=lambda: body)
+        return self.run(decoder.decode_bytes(body), job)
 
     # -- one record -------------------------------------------------------------------
 

@@ -157,7 +157,8 @@ def _x12_wrap(payload: bytes, context: dict[str, Any]) -> bytes:
     body = term.join(line for line in payload.decode("ascii", "replace").splitlines()
                      if line.strip())
     tail = f"GE{el}1{el}{context['gs06']}{term}IEA{el}1{el}{context['isa13']}{term}"
-    return (context["x12_head"] + body + term + tail).encode("ascii", "replace")
+    text: str = context["x12_head"] + body + term + tail
+    return text.encode("ascii", "replace")
 
 
 def _xml_envelope(head: bytes) -> dict[str, Any]:
