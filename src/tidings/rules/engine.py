@@ -51,10 +51,10 @@ class CompiledRule:
     program: Any
     provider: str
 
-    def matches(self, tenant: str, event_type: str, payload: Mapping[str, Any]) -> bool:
+    def matches(self, context: Any) -> bool:
+        """Evaluate against a ``cel.Context`` built once per event (see ``Router.route``)."""
         try:
-            result = self.program.execute({"event": payload, "type": event_type,
-                                           "tenant": tenant})
+            result = self.program.execute(context)
         except (KeyError, ValueError, TypeError, RuntimeError) as exc:
             raise RuleError(self.config.name, f"condition failed: {exc}") from exc
         if not isinstance(result, bool):
@@ -93,8 +93,12 @@ class Router:
               now: datetime) -> tuple[list[Intent], list[Skipped]]:
         intents: list[Intent] = []
         skipped: list[Skipped] = []
-        for rule in self.rules_for(tenant, event_type):
-            if not rule.matches(tenant, event_type, payload):
+        rules = self.rules_for(tenant, event_type)
+        # one conversion of the payload into CEL values serves every rule of the event
+        context = cel.Context({"event": payload, "type": event_type, "tenant": tenant}) \
+            if rules else None
+        for rule in rules:
+            if not rule.matches(context):
                 continue
             recipients = _addresses(rule.config.to, payload)
             if not recipients:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -68,16 +68,39 @@ class SqlOutbox:
 
     def insert(self, conn: Connection, tenant: str, event_id: int | None,
                new: Sequence[NewMessage], now: datetime) -> list[int | None]:
-        """Insert messages; a dedupe key already present yields ``None`` (no second row)."""
-        ids: list[int | None] = []
-        for message in new:
-            stmt = _insert_ignoring_duplicates(conn, _message_row(tenant, event_id, message, now))
-            row = conn.execute(stmt.returning(M.c.id)).first()
-            ids.append(row[0] if row else None)
-        created = [TransitionRow(i, None, m.state.value, "created")
-                   for i, m in zip(ids, new, strict=True) if i is not None]
-        self.write_events(conn, created, now)
-        return ids
+        """Insert one event's messages; see ``insert_many``."""
+        return self.insert_many(conn, tenant, [(event_id, m) for m in new], now)
+
+    def insert_many(self, conn: Connection, tenant: str,
+                    items: Sequence[tuple[int | None, NewMessage]],
+                    now: datetime) -> list[int | None]:
+        """Insert messages in one statement; a dedupe key already present yields ``None``.
+
+        Two writers racing on the same new dedupe key make the second transaction
+        fail on the unique constraint (``IntegrityError``); callers retry, and the
+        retry sees the first writer's row.
+        """
+        if not items:
+            return []
+        keys = [m.dedupe_key for _, m in items]
+        present = set(conn.execute(select(M.c.dedupe_key).where(
+            M.c.tenant == tenant, M.c.dedupe_key.in_(keys))).scalars())
+        rows, fresh, seen = [], [], set(present)
+        for event_id, message in items:
+            if message.dedupe_key in seen:
+                continue
+            seen.add(message.dedupe_key)
+            rows.append(_message_row(tenant, event_id, message, now))
+            fresh.append(message)
+        ids: dict[str, int] = {}
+        if rows:
+            inserted = conn.execute(insert(M).returning(M.c.id, sort_by_parameter_order=True),
+                                    rows).scalars().all()
+            ids = {m.dedupe_key: i for m, i in zip(fresh, inserted, strict=True)}
+            self.write_events(conn, [TransitionRow(ids[m.dedupe_key], None, m.state.value,
+                                                   "created") for m in fresh], now)
+        return [ids.get(m.dedupe_key) if m.dedupe_key not in present else None
+                for _, m in items]
 
     def write_events(self, conn: Connection, rows: Iterable[TransitionRow], now: datetime,
                      kind: str = "transition") -> None:
@@ -94,7 +117,8 @@ class SqlOutbox:
         due = (select(M.c.id, M.c.state)
                .where(M.c.provider == provider,      # one provider: its window and bulk size
                       M.c.state.in_(_DUE_STATES),    # waiting, not held, not leased
-                      M.c.due_at <= now)             # start date, delay and backoff all land here
+                      M.c.due_at <= now,             # start date, delay and backoff all land here
+                      _own_window_open(now))         # the message's own daily window, if any
                .order_by(M.c.due_at)
                .limit(limit))
         if not self._sqlite:
@@ -128,17 +152,24 @@ class SqlOutbox:
                         provider_response=bindparam("b_response"), leased_by=None,
                         lease_until=None, updated_at=now))
         with self.engine.begin() as conn:
-            written = self._execute_each(conn, stmt, params)
+            owned = self._still_ours(conn, worker, [c.id for c, _ in decisions])
+            mine = [p for p in params if p["b_id"] in owned]
+            if mine:
+                conn.execute(stmt, mine)  # one executemany for the whole batch
             self.write_events(conn, [TransitionRow(c.id, State.ACTIVE.value, d.state.value,
                                                    d.reason, d.response or None, worker)
-                                     for (c, d), ok in zip(decisions, written, strict=True)
-                                     if ok], now)
-        return sum(written)
+                                     for c, d in decisions if c.id in owned], now)
+        return len(mine)
 
-    def _execute_each(self, conn: Connection, stmt: Any,
-                      params: list[dict[str, Any]]) -> list[bool]:
-        # executemany gives no per-row counts on every driver; one statement per row does.
-        return [conn.execute(stmt, p).rowcount == 1 for p in params]
+    def _still_ours(self, conn: Connection, worker: str, ids: list[int]) -> set[int]:
+        """Ids still leased to ``worker``; PostgreSQL locks them until the commit, so a
+        concurrent sweep cannot hand them to someone else between this check and the update
+        (SQLite: the transaction is the only writer)."""
+        owned = select(M.c.id).where(M.c.id.in_(ids), M.c.state == State.ACTIVE.value,
+                                     M.c.leased_by == worker)
+        if not self._sqlite:
+            owned = owned.with_for_update()
+        return set(conn.execute(owned).scalars())
 
     def sweep(self, now: datetime) -> dict[str, int]:
         """Expire what is too old; return rows whose lease ran out to ``queued``."""
@@ -233,6 +264,16 @@ class SqlOutbox:
                 M.c.state.in_(_DUE_STATES), M.c.state == State.ACTIVE.value))).scalar_one())
 
 
+def _own_window_open(now: datetime) -> Any:
+    """A message's own daily UTC window (HH:MM:SS text compares in time order); start > end
+    wraps midnight; no window: always open."""
+    moment = now.astimezone(UTC).strftime("%H:%M:%S")
+    start, end = M.c.window_start, M.c.window_end
+    return or_(start.is_(None), end.is_(None),
+               and_(start <= end, start <= moment, moment <= end),
+               and_(start > end, or_(moment >= start, moment <= end)))
+
+
 _CLAIM_COLUMNS = (M.c.id, M.c.tenant, M.c.provider, M.c.sender, M.c.to_addrs, M.c.cc_addrs,
                   M.c.bcc_addrs, M.c.subject, M.c.body_text, M.c.body_html, M.c.headers,
                   M.c.message_id_header, M.c.attempts, M.c.created_at, M.c.expires_at)
@@ -269,13 +310,3 @@ def _message_row(tenant: str, event_id: int | None, m: NewMessage, now: datetime
             "template": m.template, "template_version": m.template_version,
             "locale": m.locale, "created_at": now, "updated_at": now, "due_at": m.due_at,
             "expires_at": m.expires_at, "attempts": 0}
-
-
-def _insert_ignoring_duplicates(conn: Connection, values: dict[str, Any]) -> Any:
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-        return pg_insert(M).values(values).on_conflict_do_nothing(
-            index_elements=["tenant", "dedupe_key"])
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-    return sqlite_insert(M).values(values).on_conflict_do_nothing(
-        index_elements=["tenant", "dedupe_key"])

@@ -28,7 +28,15 @@ def test_single_event_is_committed_before_202(client: TestClient, runtime: Runti
     assert message["state"] == "queued" and message["recipient"] == "ada@example.com"
     assert message["subject"] == "Your order SO-1 is confirmed"
     assert 'style="' in message["body_html"]              # CSS inlined
-    assert "Two-person tent" in message["body_text"]       # text derived from the HTML
+    assert "1 x Two-person tent" in message["body_text"]   # its own text part
+
+
+def test_text_part_derived_from_html_when_absent(client: TestClient, runtime: Runtime) -> None:
+    answer = client.post("/v1/events", json=order_confirmed(total=900.0))
+    alert = max(answer.json()["events"][0]["messages"])
+    message = runtime.outbox.get("acme", alert)
+    assert message["template"] == "big_order_alert"
+    assert "<" not in message["body_text"] and "Two-person tent" in message["body_text"]
 
 
 def test_batch_and_routing(client: TestClient, runtime: Runtime) -> None:
@@ -79,7 +87,7 @@ BAD_QTY["data"]["order"]["lines"][0]["qty"] = 0
     (orjson.dumps(UNKNOWN), "application/json", 422, "invalid-events", "/type"),
     (orjson.dumps(NO_CUSTOMER), "application/json", 422, "invalid-events", "/data"),
     (orjson.dumps(BAD_QTY), "application/json", 422, "invalid-events", "/data/order/lines/0/qty"),
-    (orjson.dumps(INJECTED), "application/json", 422, "invalid-events", "/data"),
+    (orjson.dumps(INJECTED), "application/json", 422, "invalid-events", "/data/customer/email"),
     (orjson.dumps(ENCODED), "application/json", 422, "invalid-events", "/data"),
     (b'{"type": "order.confirmed", "data": [], "colour": 1}', "application/json", 422,
      "invalid-events", "/colour"),
