@@ -235,12 +235,16 @@ class Pipeline:
     # -- one batch --------------------------------------------------------------------
 
     def _flush(self, batch: _Batch, job: Job, tally: Tally, report: Report | None) -> None:
+        outcomes: list[Outcome] = []
         letters = list(batch.letters)
         for tenant, pending in batch.groups.items():
-            letters = self._commit(tenant, pending, letters, job, tally, report)
+            letters = self._commit(tenant, pending, letters, job, tally, outcomes.append)
         if letters:
             with self.ingestor.engine.begin() as conn:
-                self._write_letters(conn, letters, tally, report)
+                self._write_letters(conn, letters, tally, outcomes.append)
+        if report is not None:
+            for outcome in sorted(outcomes, key=lambda o: o.number):
+                report(outcome)
 
     def _commit(self, tenant: str, pending: list[_Pending],
                 letters: list[tuple[NewDeadLetter, int]], job: Job, tally: Tally,
