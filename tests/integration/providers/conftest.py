@@ -58,10 +58,17 @@ class Received:
 class ScriptedHandler:
     """An aiosmtpd handler answering from ``script`` and keeping what it accepted."""
 
-    def __init__(self) -> None:
+    def __init__(self, pipelining: bool = False) -> None:
         self.script = Script()
         self.received: list[Received] = []
         self.rsets = 0
+        self.pipelining = pipelining
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses) -> list[str]:
+        session.host_name = hostname
+        if self.pipelining:  # aiosmtpd reads pipelined commands; it just does not say so
+            responses.insert(1, "250-PIPELINING")
+        return responses
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options) -> str:
         if self.script.mail.startswith("250"):
@@ -126,9 +133,10 @@ def _server(handler: ScriptedHandler, **kwargs: Any) -> Iterator[Controller]:
 ServerFactory = Callable[..., AbstractContextManager[Controller]]
 
 
-@pytest.fixture
-def handler() -> ScriptedHandler:
-    return ScriptedHandler()
+@pytest.fixture(params=["classic", "pipelining"])
+def handler(request: pytest.FixtureRequest) -> ScriptedHandler:
+    """Every test that talks to the scripted server runs with and without PIPELINING."""
+    return ScriptedHandler(pipelining=request.param == "pipelining")
 
 
 @pytest.fixture

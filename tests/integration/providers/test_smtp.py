@@ -364,3 +364,32 @@ class _Nowhere:
 
     port: int
     hostname: str = "127.0.0.1"
+
+
+def test_pipelining_is_used_when_offered_and_the_body_arrives_intact(monkeypatch) -> None:
+    from tests.integration.providers.conftest import (
+        ScriptedHandler,
+        _server,
+        envelope,
+        provider_for,
+    )
+    from tidings.providers import smtp as smtp_module
+
+    calls: list[int] = []
+    original = smtp_module.SmtpProvider._send_commands
+
+    def spy(self, env):  # type: ignore[no-untyped-def]
+        calls.append(env.key)
+        return original(self, env)
+
+    monkeypatch.setattr(smtp_module.SmtpProvider, "_send_commands", spy)
+    handler = ScriptedHandler(pipelining=True)
+    tricky = b"Subject: dots\r\n\r\n.\r\n..two\r\n.leading dot\r\nlast line without dot\r\n"
+    with _server(handler) as controller:
+        provider = provider_for(controller)
+        outcomes = provider.send_batch([envelope(i) for i in range(1, 6)]
+                                       + [envelope(6, data=tricky)])
+        provider.close()
+    assert all(type(o).__name__ == "Sent" for o in outcomes), outcomes
+    assert calls == [1, 2, 3, 4, 5, 6]
+    assert handler.received[-1].content == tricky
