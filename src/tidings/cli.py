@@ -199,6 +199,9 @@ def _register_subcommands() -> None:
     from tidings import cli_admin
     cli.add_command(cli_admin.keys)
     cli.add_command(cli_admin.messages)
+    from tidings import cli_sources
+    cli.add_command(cli_sources.sources)
+    cli.add_command(cli_sources.dlq)
     try:
         from tidings import cli_layout
     except ImportError:  # the layout tools are optional in a partial install

@@ -102,6 +102,9 @@ class Background:
             dispatcher = self.runtime.dispatcher(index)
             self._spawn(f"dispatcher-{index}", dispatcher.run, self.stop, poll, self.runtime.wake)
         self._spawn("maintenance", self._maintain)
+        if self.runtime.project.config.sources:
+            from tidings.ingest.sources import runner
+            self._spawn("sources", runner.run_in_thread, self.runtime, self.stop)
 
     def _spawn(self, name: str, target: object, *args: object) -> None:
         thread = threading.Thread(target=target, args=args, name=name, daemon=True)  # type: ignore[arg-type]

@@ -127,6 +127,8 @@ class SourceRunner:
 
     def _record(self, cfg: configs.SourceConfigBase, tally: Tally, error: str | None,
                 following: datetime | None = None) -> None:
+        if tally.accepted:
+            self.runtime.wake.set()  # new messages for the dispatchers
         try:
             self.status.record(cfg.name, getattr(cfg, "type", "?"), cfg.tenant, tally, error,
                                self.runtime.clock.now(), following)
