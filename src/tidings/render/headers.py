@@ -184,12 +184,14 @@ def header_line(name: str, value: str) -> str:
     return _fold(f"{name}:", value.split(" "))
 
 
-def _display_name(name: str) -> list[str]:
+@functools.lru_cache(maxsize=4096)
+def _display_name(name: str) -> tuple[str, ...]:
+    """Words of a display name; cached: senders repeat on every message."""
     if not name:
-        return []
+        return ()
     if _needs_encoding(name):
-        return encoded_words(name, _MAX_WORD_CHARS)
-    return email_utils.formataddr((name, "x@x"))[: -len(" <x@x>")].split(" ")
+        return tuple(encoded_words(name, _MAX_WORD_CHARS))
+    return tuple(email_utils.formataddr((name, "x@x"))[: -len(" <x@x>")].split(" "))
 
 
 def address_list(name: str, addresses: list[Address]) -> str:
