@@ -9,6 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import text
 
 from tidings.api import events, messages, problems, templates
+from tidings.api import sla as sla_api
 from tidings.api import sources as sources_api
 from tidings.runtime.core import Runtime
 
@@ -22,6 +23,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     problems.install(app)
     for module in (events, messages, templates):
         app.include_router(module.router)
+    app.include_router(sla_api.router)
     app.include_router(sources_api.router)
     _event_schema(app)
 

@@ -20,6 +20,7 @@ from tidings.providers.base import Provider
 from tidings.providers.capture import CaptureProvider
 from tidings.providers.smtp import SmtpProvider
 from tidings.settings import Settings
+from tidings.sla import stage as sla_stage
 from tidings.storage import engine as engines
 from tidings.storage import migrate
 from tidings.storage.api_keys_sql import SqlApiKeys
@@ -48,6 +49,10 @@ class Runtime:
         self.ingest_slots = asyncio.Semaphore(MAX_CONCURRENT_INGESTS)
         self.hostname = socket.gethostname()  # once: smtplib would ask DNS on every connect
         self.worker_prefix = f"{self.hostname}:{os.getpid()}"
+        self.sla = sla_stage.SlaStage(self.engine, self.project, self.outbox, self.clock,
+                                      name=self.worker_prefix, amqp_url=settings.amqp_url,
+                                      portal_url=settings.public_url)
+        sla_stage.track_orders(self.ingestor, self.sla.service.observe)
 
     def migrate(self) -> None:
         migrate.upgrade(self.engine)
@@ -85,6 +90,7 @@ class Runtime:
         return background
 
     def close(self) -> None:
+        self.sla.close()
         self.engine.dispose()
 
 
@@ -102,6 +108,8 @@ class Background:
             dispatcher = self.runtime.dispatcher(index)
             self._spawn(f"dispatcher-{index}", dispatcher.run, self.stop, poll, self.runtime.wake)
         self._spawn("maintenance", self._maintain)
+        for name, loop in self.runtime.sla.loops():
+            self._spawn(name, loop, self.stop)
         if self.runtime.project.config.sources:
             from tidings.ingest.sources import runner
             self._spawn("sources", runner.run_in_thread, self.runtime, self.stop)
