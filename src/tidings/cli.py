@@ -199,6 +199,8 @@ def _register_subcommands() -> None:
     from tidings import cli_admin
     cli.add_command(cli_admin.keys)
     cli.add_command(cli_admin.messages)
+    from tidings import cli_users
+    cli.add_command(cli_users.users)
     from tidings import cli_sla
     cli.add_command(cli_sla.sla)
     from tidings import cli_sources

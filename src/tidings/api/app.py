@@ -11,6 +11,7 @@ from sqlalchemy import text
 from tidings.api import events, messages, problems, templates
 from tidings.api import sla as sla_api
 from tidings.api import sources as sources_api
+from tidings.portal import web as portal_web
 from tidings.runtime.core import Runtime
 
 __all__ = ["create_app"]
@@ -26,6 +27,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(sla_api.router)
     app.include_router(sources_api.router)
     _event_schema(app)
+    portal_web.mount(app)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

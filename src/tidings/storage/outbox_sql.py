@@ -225,7 +225,9 @@ class SqlOutbox:
 
     def list(self, tenant: str, *, state: str | None = None, recipient: str | None = None,
              provider: str | None = None, message_type: str | None = None,
-             before_id: int | None = None, limit: int = 50) -> list[dict[str, Any]]:
+             before_id: int | None = None, limit: int = 50,
+             created_from: datetime | None = None,
+             created_before: datetime | None = None) -> list[dict[str, Any]]:
         conds = [M.c.tenant == tenant]
         for column, value in ((M.c.state, state), (M.c.recipient, recipient),
                               (M.c.provider, provider), (M.c.message_type, message_type)):
@@ -233,6 +235,10 @@ class SqlOutbox:
                 conds.append(column == value)
         if before_id is not None:
             conds.append(M.c.id < before_id)
+        if created_from is not None:
+            conds.append(M.c.created_at >= created_from)
+        if created_before is not None:
+            conds.append(M.c.created_at < created_before)
         stmt = select(*_SUMMARY).where(and_(*conds)).order_by(M.c.id.desc()).limit(limit)
         with self.engine.connect() as conn:
             return [dict(r._mapping) for r in conn.execute(stmt)]

@@ -155,7 +155,8 @@ from tidings.storage import (  # noqa: E402
     tables_channels,
     tables_feedback,
     tables_ingest,
+    tables_portal,
     tables_sla,
 )
 
-_STAGE_TABLES = (tables_channels, tables_feedback, tables_ingest, tables_sla)
+_STAGE_TABLES = (tables_channels, tables_feedback, tables_ingest, tables_portal, tables_sla)
