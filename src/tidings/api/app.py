@@ -8,7 +8,9 @@ from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import text
 
+from tidings.api import channels as channels_api
 from tidings.api import events, messages, problems, templates
+from tidings.api import manual as manual_api
 from tidings.api import sla as sla_api
 from tidings.api import sources as sources_api
 from tidings.portal import web as portal_web
@@ -24,6 +26,8 @@ def create_app(runtime: Runtime) -> FastAPI:
     problems.install(app)
     for module in (events, messages, templates):
         app.include_router(module.router)
+    app.include_router(channels_api.router)
+    app.include_router(manual_api.router)
     app.include_router(sla_api.router)
     app.include_router(sources_api.router)
     _event_schema(app)

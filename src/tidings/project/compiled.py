@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tidings.channels import checks as channel_checks
 from tidings.dispatch.policy import Policy
 from tidings.project import loader
 from tidings.project.locate import locate
@@ -48,6 +49,7 @@ def compile_project(root: Path) -> CompiledProject:
     templates = TemplateStore(root / "templates", default_locale=config.project.default_locale)
     schemas = SchemaSet()
     problems = _references(config, text, templates) + _load_schemas(config, root, text, schemas)
+    problems += channel_checks.problems(config, text, set(templates.names()))
     problems += [Problem(f"templates/{p.file}" if not p.file.startswith("templates") else p.file,
                          p.line, p.message) for p in templates.check()]
     if problems:

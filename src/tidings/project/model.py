@@ -14,12 +14,16 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from tidings.ingest.sources.config import SourceConfig  # typed per kind of source
 
 __all__ = [
-    "ChannelConfig", "CommunicationChannelConfig", "Extraction", "MessageTypeConfig",
-    "ProjectConfig",
-    "ProjectMeta", "ProviderConfig", "RuleConfig", "SourceConfig", "TenantConfig",
+    "ChannelConfig", "CommunicationChannelConfig", "DkimKeyConfig", "Extraction",
+    "FallbackConfig", "MessageTypeConfig", "ProjectConfig",
+    "ProjectMeta", "ProviderConfig", "ProviderStatusConfig", "RuleConfig", "SourceConfig",
+    "TenantConfig",
 ]
 
 SLUG = r"^[a-z0-9][a-z0-9._-]{0,62}$"
+ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]{0,127}$"
+"""An environment variable's name: how a secret is referred to, never its value."""
+StatusAction = Literal["sent", "delivered", "retry", "failover", "fail", "bounce"]
 ChannelKind = Literal["email", "sms", "push", "print"]
 
 
@@ -32,11 +36,22 @@ class ProjectMeta(_Model):
     default_locale: str = "en"
 
 
+class DkimKeyConfig(_Model):
+    """A tenant's DKIM key for one domain: the PEM from an env var or a file, never inline."""
+
+    domain: str
+    selector: str
+    private_key_env: str | None = Field(default=None, pattern=ENV_NAME)
+    private_key_file: str | None = None
+    """Relative to the project folder."""
+
+
 class TenantConfig(_Model):
     id: str = Field(pattern=SLUG)
     name: str
     default_locale: str | None = None
     business_units: list[str] = []
+    dkim: list[DkimKeyConfig] = []
 
 
 class Extraction(_Model):
@@ -86,6 +101,10 @@ class ProviderConfig(_Model):
     name: str = Field(pattern=SLUG)
     channel: str
     type: Literal["capture", "smtp"]
+    service_url: str | None = None
+    user: str | None = None
+    secret_env: str | None = Field(default=None, pattern=ENV_NAME)
+    """Name of the environment variable that holds the password or API key."""
     from_address: str | None = None
     bulk_size: int = Field(default=100, ge=1, le=10_000)
     interval_min: time = time(0, 0, 0)
@@ -117,6 +136,27 @@ class CommunicationChannelConfig(_Model):
     providers: list[str] = Field(min_length=1)
     """Ordered: the first is primary, the rest are failover."""
     default_action: str = "send"
+    entity: str | None = None
+    """The entity (``order``, ``customer``...) whose extended properties may be sent as JSON."""
+
+
+class ProviderStatusConfig(_Model):
+    """One row of a provider's status table: a vendor code and what it means."""
+
+    provider: str
+    code: str = Field(min_length=1, max_length=32)
+    action: StatusAction
+    description: str = ""
+
+
+class FallbackConfig(_Model):
+    """Where a rule sends when its own recipients are missing (email, else SMS)."""
+
+    channel: str
+    to: list[str] = Field(min_length=1)
+    provider: str | None = None
+    template: str | None = None
+    """None: the rule's own template."""
 
 
 class RuleConfig(_Model):
@@ -139,6 +179,10 @@ class RuleConfig(_Model):
     send_at: str | None = None
     """A pointer to an ISO 8601 time in the payload; the message waits until then."""
     expires_after: timedelta | None = None
+    fallback: list[FallbackConfig] = []
+    """Tried in order when ``to`` finds no recipient in the event."""
+    list_unsubscribe: bool = False
+    """The recipient subscribed (digests, reports): add RFC 8058 one-click unsubscribe."""
 
 
 class ProjectConfig(_Model):
@@ -148,6 +192,7 @@ class ProjectConfig(_Model):
     channels: list[ChannelConfig] = []
     providers: list[ProviderConfig] = []
     communication_channels: list[CommunicationChannelConfig] = []
+    provider_statuses: list[ProviderStatusConfig] = []
     rules: list[RuleConfig] = []
     sources: list[SourceConfig] = []
 

@@ -50,6 +50,7 @@ class CompiledRule:
     config: RuleConfig
     program: Any
     provider: str
+    fallbacks: tuple[Fallback, ...] = ()
 
     def matches(self, context: Any) -> bool:
         """Evaluate against a ``cel.Context`` built once per event (see ``Router.route``)."""
@@ -71,7 +72,29 @@ def compile_rule(rule: RuleConfig, project: ProjectConfig) -> CompiledRule:
         (p.name for p in project.providers if p.channel == rule.channel), "")
     if not provider:
         raise RuleError(rule.name, f"channel {rule.channel!r} has no provider")
-    return CompiledRule(rule, program, provider)
+    return CompiledRule(rule, program, provider, _fallbacks(rule, project))
+
+
+@dataclass(frozen=True, slots=True)
+class Fallback:
+    """A rule's next channel when its own recipients are missing (email, else SMS)."""
+
+    channel: str
+    provider: str
+    template: str
+    to: tuple[str, ...]
+
+
+def _fallbacks(rule: RuleConfig, project: ProjectConfig) -> tuple[Fallback, ...]:
+    found = []
+    for item in rule.fallback:
+        provider = item.provider or next(
+            (p.name for p in project.providers if p.channel == item.channel), "")
+        if not provider:
+            raise RuleError(rule.name, f"fallback channel {item.channel!r} has no provider")
+        found.append(Fallback(item.channel, provider, item.template or rule.template,
+                              tuple(item.to)))
+    return tuple(found)
 
 
 class Router:
@@ -101,16 +124,19 @@ class Router:
             if not rule.matches(context):
                 continue
             recipients = _addresses(rule.config.to, payload)
-            if not recipients:
-                skipped.append(Skipped(rule.config.name, "no recipient at "
-                                       + ", ".join(rule.config.to)))
-                continue
+            route = (rule.config.channel, rule.provider, rule.config.template)
             cc, bcc = _addresses(rule.config.cc, payload), _addresses(rule.config.bcc, payload)
+            if not recipients:
+                chosen = _fallback(rule, payload)
+                if chosen is None:
+                    skipped.append(Skipped(rule.config.name, "no recipient at "
+                                           + ", ".join(rule.config.to)))
+                    continue
+                (route, recipients), cc, bcc = chosen, [], []
             locale = self._locale(rule.config, tenant, payload)
             due_at = _due_at(rule.config, payload, now)
             expires = due_at + rule.config.expires_after if rule.config.expires_after else None
-            intents.extend(Intent(rule.config.name, r, cc, bcc, rule.config.channel,
-                                  rule.provider, rule.config.template, locale, due_at, expires)
+            intents.extend(Intent(rule.config.name, r, cc, bcc, *route, locale, due_at, expires)
                            for r in recipients)
         return intents, skipped
 
@@ -122,6 +148,17 @@ class Router:
             value = pointer.resolve(payload, rule.locale)
             return value if isinstance(value, str) and value else fallback
         return rule.locale
+
+
+def _fallback(rule: CompiledRule, payload: Mapping[str, Any]
+              ) -> tuple[tuple[str, str, str], list[str]] | None:
+    """The first fallback that finds recipients in the event: ((channel, provider, template),
+    recipients)."""
+    for fallback in rule.fallbacks:
+        recipients = _addresses(fallback.to, payload)
+        if recipients:
+            return (fallback.channel, fallback.provider, fallback.template), recipients
+    return None
 
 
 def _addresses(specs: Sequence[str], payload: Mapping[str, Any]) -> list[str]:

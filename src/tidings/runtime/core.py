@@ -12,7 +12,10 @@ from datetime import timedelta
 
 from pydantic import SecretStr
 
+from tidings.channels import connection, delivery
+from tidings.channels.service import ChannelService
 from tidings.clock import Clock, SystemClock
+from tidings.dispatch.control import DeliveryControl
 from tidings.dispatch.dispatcher import Dispatcher
 from tidings.ingest.service import Ingestor
 from tidings.project.compiled import CompiledProject, compile_project
@@ -45,6 +48,8 @@ class Runtime:
         self.keys = SqlApiKeys(self.engine)
         self.idempotency = SqlIdempotency(self.engine)
         self.ingestor = Ingestor(self.engine, self.project, self.outbox, self.clock)
+        self.channels = ChannelService(self.engine, self.clock, self.project.config)
+        self._delivery: DeliveryControl | None = None
         self.wake = threading.Event()
         self.ingest_slots = asyncio.Semaphore(MAX_CONCURRENT_INGESTS)
         self.hostname = socket.gethostname()  # once: smtplib would ask DNS on every connect
@@ -58,10 +63,10 @@ class Runtime:
         migrate.upgrade(self.engine)
 
     def make_provider(self, name: str) -> Provider:
-        config = self.project.config.provider(name)
+        config = self.channels.catalog().provider(name)
         if config.type == "capture":
             return CaptureProvider(name, self.engine, self.clock)
-        opts = dict(config.settings)
+        opts = connection.merged_settings(config)
         password_env = opts.pop("password_env", None)
         password = os.environ.get(password_env) if password_env else None
         return SmtpProvider(
@@ -75,7 +80,18 @@ class Runtime:
 
     def dispatcher(self, index: int = 0) -> Dispatcher:
         return Dispatcher(self.outbox, self.project.policies, self.make_provider, self.clock,
-                          f"{self.worker_prefix}:{index}", self.settings.lease_seconds)
+                          f"{self.worker_prefix}:{index}", self.settings.lease_seconds,
+                          control=self.delivery())
+
+    def delivery(self) -> DeliveryControl:
+        """Rate limits, status tables, failover, DKIM and unsubscribe links (built once)."""
+        if self._delivery is None:
+            s = self.settings
+            self._delivery = delivery.build(
+                self.channels, self.outbox, self.project.config, self.project.root,
+                redis_url=s.redis_url, secret=s.secret_key.get_secret_value(),
+                public_url=s.public_url or f"http://{s.host}:{s.port}", environ=os.environ)
+        return self._delivery
 
     def maintain(self) -> dict[str, int]:
         now = self.clock.now()
@@ -85,6 +101,7 @@ class Runtime:
         return counts
 
     def start(self, workers: int | None = None) -> Background:
+        self.channels.sync()  # the project file seeds the operator's objects
         background = Background(self)
         background.start(self.settings.workers if workers is None else workers)
         return background
