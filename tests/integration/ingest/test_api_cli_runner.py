@@ -112,6 +112,6 @@ def test_cli_sources_and_dlq(with_source: Path, db_url: str, clock: FakeClock,
     fixed.write_bytes(letter.payload.replace(b"ORDBV-2        Z", b"ORDBV-2        N"))
     done = runner.invoke(cli, ["dlq", "replay", str(letter.id), "--payload", str(fixed)],
                          env=env)
-    assert done.exit_code == 0 and done.output.startswith("accepted: event ")
+    assert done.exit_code == 0 and "accepted: event " in done.output
     assert runner.invoke(cli, ["dlq", "replay", str(letter.id)], env=env).exit_code == 1
     assert "no dead letters" in runner.invoke(cli, ["dlq", "list"], env=env).output
