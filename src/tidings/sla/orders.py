@@ -81,6 +81,7 @@ class OrderEventError(ValueError):
     def __init__(self, pointer: str, detail: str) -> None:
         super().__init__(f"{pointer or '/'}: {detail}")
         self.pointer, self.detail = pointer, detail
+        self.index: int | None = None  # the event's place in its batch, once known
 
 
 @dataclass(frozen=True)

@@ -69,7 +69,8 @@ class SlaService:
         try:
             return self.lifecycle.record(viewer, parsed, self.clock.now(), source)
         except orders.OrderEventError as exc:
-            raise EventsRejected([EventProblem(f"/data{exc.pointer}", exc.detail)]) from exc
+            raise EventsRejected([EventProblem(f"/{exc.index or 0}/data{exc.pointer}",
+                                               exc.detail)]) from exc
 
     def observe(self, conn: Any, tenant: str, kind: str, data: Mapping[str, Any],
                 external_id: str | None) -> None:

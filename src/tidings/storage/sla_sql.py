@@ -78,12 +78,21 @@ class SqlLifecycle:
         for attempt in (1, 2):
             try:
                 with self.engine.begin() as conn:
-                    return [self.record_in(conn, viewer, e, now, source) for e in events]
+                    return [self._record_at(conn, viewer, i, e, now, source)
+                            for i, e in enumerate(events)]
             except IntegrityError:
                 # Two first events of one new order raced; the second pass finds the order.
                 if attempt == 2:
                     raise
         raise AssertionError("unreachable")
+
+    def _record_at(self, conn: Connection, viewer: parties.Viewer, index: int,
+                   event: orders.OrderEvent, now: datetime, source: str) -> Recorded:
+        try:
+            return self.record_in(conn, viewer, event, now, source)
+        except orders.OrderEventError as exc:
+            exc.index = index
+            raise
 
     def record_in(self, conn: Connection, viewer: parties.Viewer, event: orders.OrderEvent,
                   now: datetime, source: str) -> Recorded:
@@ -143,8 +152,8 @@ class SqlLifecycle:
     def _create(self, conn: Connection, viewer: parties.Viewer, event: orders.OrderEvent,
                 now: datetime) -> Row[Any]:
         if event.retailer is None or event.supplier is None:
-            raise orders.OrderEventError("/order", f"unknown order {event.order_ref!r}: "
-                                         "name its retailer and supplier")
+            raise parties.NotFound(f"order {event.order_ref} (to create it, name its retailer "
+                                   "and supplier)")
         if not viewer.sees(viewer.tenant, event.retailer, event.supplier):
             raise parties.NotFound(f"order {event.order_ref}")
         order_id = conn.execute(insert(ORD).values(
