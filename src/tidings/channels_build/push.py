@@ -119,7 +119,7 @@ def _check_endpoint(endpoint: str, options: PushOptions) -> None:
 
 def _b64url(text: str, name: str) -> bytes:
     try:
-        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        return base64.b64decode(text + "=" * (-len(text) % 4), altchars=b"-_", validate=True)
     except (binascii.Error, ValueError) as exc:
         raise ValueError(f"push subscription {name} is not base64url") from exc
 

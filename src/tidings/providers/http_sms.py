@@ -115,12 +115,11 @@ def _strings(value: Any) -> list[str]:
 
 
 def _check_template(text: str) -> None:
-    try:
-        names = string.Template(text).get_identifiers()
-    except ValueError as exc:
-        raise errors.ProviderConfigError(f"http_sms: bad template {text!r}: {exc}") from exc
-    unknown = set(names) - PLACEHOLDERS
-    if unknown or not string.Template(text).is_valid():
+    template = string.Template(text)
+    if not template.is_valid():
+        raise errors.ProviderConfigError(f"http_sms: bad template {text!r} (write $$ for $)")
+    unknown = set(template.get_identifiers()) - PLACEHOLDERS
+    if unknown:
         raise errors.ProviderConfigError(
             f"http_sms: unknown placeholders {sorted(unknown)} in {text!r}; "
             f"known: {sorted(PLACEHOLDERS)}")
