@@ -136,7 +136,7 @@ class SqlDigests:
                                    slot_at=slot_at, state="queued", scheduler=scheduler_name,
                                    queued_at=now).on_conflict_do_nothing(
             index_elements=[RUN.c.subscription_id, RUN.c.slot])
-        return bool(conn.execute(stmt).rowcount == 1)
+        return conn.execute(stmt.returning(RUN.c.slot)).first() is not None
 
     def stale_runs(self, queued_before: datetime, limit: int) -> list[scheduler.RunKey]:
         with self.engine.connect() as conn:
