@@ -105,13 +105,14 @@ class _Rules:
         return [(ipaddress.ip_network(n, strict=False), why) for n, why in pairs]
 
 
-_CACHE: dict[TrackingConfig, _Rules] = {}
+_CACHE: dict[tuple[tuple[str, ...], tuple[str, ...]], _Rules] = {}
 
 
 def _rules(config: TrackingConfig) -> _Rules:
-    rules = _CACHE.get(config)
+    key = (tuple(config.machine_user_agents), tuple(config.machine_networks))
+    rules = _CACHE.get(key)
     if rules is None:
-        rules = _CACHE[config] = _Rules(config)
+        rules = _CACHE[key] = _Rules(config)
     return rules
 
 

@@ -61,11 +61,11 @@ def return_path(base: str, message_id: int, message_id_header: str) -> str:
     return f"{local}+{_base36(message_id)}-{proof_of(message_id_header)}@{domain}"
 
 
-def envelope(claimed: Claimed) -> tuple[list[tuple[str, str]], str]:
-    """The headers to write and the envelope sender of a claimed email."""
+def envelope(claimed: Claimed) -> tuple[list[tuple[str, str]], str | None]:
+    """The headers to write, and the VERP envelope sender (None: the From address)."""
     base = next((v for k, v in claimed.headers if k.lower() == _HEADER), None)
     if base is None:
-        return claimed.headers, parseaddr(claimed.sender)[1]
+        return claimed.headers, None
     headers = [(k, v) for k, v in claimed.headers if k.lower() != _HEADER]
     return headers, return_path(base, claimed.id, claimed.message_id_header)
 

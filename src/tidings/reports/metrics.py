@@ -14,13 +14,16 @@ provider, day`` (the UTC day the message was queued). Counts per group:
 | complained     | its recipient marked it as spam                               |
 | failed, suppressed, expired | its state says so                                |
 | pending        | it is still queued, active, deferred or held                  |
+| reached        | sent, and not hard-bounced or rejected (engagement's base)    |
 | opened / clicked | at least one open / click (unique per message)              |
 | opened_human / clicked_human | at least one open / click a person made         |
 
 Rates: delivery = delivered / sent, bounce = (hard + soft) / sent, complaint =
-complained / delivered, open = opened_human / delivered, click = clicked_human
-/ delivered, click_to_open = clicked_human / opened_human; None when the
-denominator is 0. One SQL query per call, both on SQLite and PostgreSQL.
+complained / reached, open = opened_human / reached, click = clicked_human
+/ reached, click_to_open = clicked_human / opened_human; None when the
+denominator is 0. Engagement is over ``reached``, not ``delivered``: SMTP
+servers and most providers never report a delivery. One SQL query per call,
+both on SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -43,14 +46,15 @@ F = message_feedback
 DIMENSIONS = ("tenant", "business_unit", "message_type", "template", "channel", "provider",
               "day")
 COUNTS = ("queued", "sent", "delivered", "bounced_hard", "bounced_soft", "rejected",
-          "complained", "failed", "suppressed", "expired", "pending", "opened", "opened_human",
+          "complained", "failed", "suppressed", "expired", "pending", "reached", "opened",
+          "opened_human",
           "clicked", "clicked_human")
 RATES: dict[str, tuple[tuple[str, ...], str]] = {
     "delivery_rate": (("delivered",), "sent"),
     "bounce_rate": (("bounced_hard", "bounced_soft"), "sent"),
-    "complaint_rate": (("complained",), "delivered"),
-    "open_rate": (("opened_human",), "delivered"),
-    "click_rate": (("clicked_human",), "delivered"),
+    "complaint_rate": (("complained",), "reached"),
+    "open_rate": (("opened_human",), "reached"),
+    "click_rate": (("clicked_human",), "reached"),
     "click_to_open_rate": (("clicked_human",), "opened_human"),
 }
 RATE_DIGITS = 4
@@ -106,6 +110,9 @@ def _measures() -> list[ColumnElement[Any]]:
         _count(state == "suppressed").label("suppressed"),
         _count(state == "expired").label("expired"),
         _count(state.in_(["queued", "active", "deferred", "held"])).label("pending"),
+        _count(and_(M.c.sent_at.is_not(None),
+                    or_(status.is_(None), status.not_in(["hard_bounce", "rejected"]))))
+        .label("reached"),
         _count(opened).label("opened"),
         _count(func.coalesce(F.c.human_opens, 0) > 0).label("opened_human"),
         _count(clicked).label("clicked"),
