@@ -5,7 +5,7 @@ most ``burst`` tokens (``rate * BURST_SECONDS``, at least one). Before a claim
 the dispatcher takes up to its bulk size in tokens; what the claim leaves
 unused goes back (``refund``). A 429 answer with ``Retry-After`` blocks the
 bucket (``block``) so that no worker of any process calls the vendor again
-before that moment.
+before that moment; it then resumes with one token and refills at its rate.
 
 Where the bucket lives:
 
@@ -111,7 +111,7 @@ _BLOCK = """
 local blocked = tonumber(redis.call('HGET', KEYS[1], 'blocked')) or 0
 local till = tonumber(ARGV[1])
 if till > blocked then
-  redis.call('HSET', KEYS[1], 'blocked', ARGV[1], 'tokens', '0', 'at', ARGV[1])
+  redis.call('HSET', KEYS[1], 'blocked', ARGV[1], 'tokens', '1', 'at', ARGV[1])
   redis.call('EXPIRE', KEYS[1], ARGV[2])
 end
 return 0

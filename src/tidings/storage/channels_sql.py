@@ -381,7 +381,7 @@ class SqlRateLimiter:
             self._locked(conn, provider, 0.0, now)
             later = or_(b.c.blocked_until.is_(None), b.c.blocked_until < until)
             conn.execute(update(b).where(b.c.provider == provider, later)
-                         .values(blocked_until=until, tokens=0.0, refilled_at=until))
+                         .values(blocked_until=until, tokens=1.0, refilled_at=until))
 
     def _locked(self, conn: Connection, provider: str, burst: float, now: datetime) -> Any:
         b = T.rate_buckets

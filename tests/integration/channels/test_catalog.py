@@ -2,37 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.helpers import make_runtime
+from tests.integration.channels.projects import FAILOVER
 from tidings.channels import service
 from tidings.clock import FakeClock
 from tidings.runtime.core import Runtime
-
-FAILOVER = """
-[[providers]]
-name = "capture-b"
-channel = "email"
-type = "capture"
-bulk_size = 10
-
-[[communication_channels]]
-name = "mail"
-channel = "email"
-providers = ["capture", "capture-b"]
-"""
-
-
-@pytest.fixture
-def runtime(project_dir: Path, db_url: str, clock: FakeClock) -> Iterator[Runtime]:
-    path = project_dir / "tidings.toml"
-    path.write_text(path.read_text() + FAILOVER)
-    rt = make_runtime(project_dir, db_url, clock)
-    yield rt
-    rt.close()
 
 
 def test_first_read_seeds_from_the_project(runtime: Runtime) -> None:

@@ -13,7 +13,7 @@ from tidings.channels.statuses import (
     seeds_for,
 )
 from tidings.channels.testing import action_of, assert_status_table
-from tidings.domain.outcomes import Bounced, Deferred, Failed, Sent
+from tidings.domain.outcomes import Bounced, Deferred, Failed, Outcome, Sent
 from tidings.providers.smtp import classify_reply
 
 # (stage, reply code, reply text) as an SMTP server answers -> the action after the table
@@ -52,7 +52,7 @@ def test_capture_through_the_seeded_table() -> None:
                                     (Sent("x", code="dropped"), "fail")])
 
 
-HTTP_CASES = [
+HTTP_CASES: list[tuple[Outcome, str]] = [
     (Sent("HTTP 200", code="200"), "sent"),
     (Sent("HTTP 202", code="202"), "sent"),
     (Failed("HTTP 400", code="400"), "fail"),
