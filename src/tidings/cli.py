@@ -6,7 +6,6 @@ names (``TIDINGS_*``); the command line wins over the environment.
 
 from __future__ import annotations
 
-import logging
 import signal
 import sys
 import threading
@@ -60,8 +59,8 @@ pass_ctx = click.make_pass_decorator(Context)
 @click.pass_context
 def cli(ctx: click.Context, project: Path, database_url: str | None, log_level: str) -> None:
     """Tidings: order events in; email, SMS, push and letters out."""
-    logging.basicConfig(level=log_level.upper(), stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    from tidings.observability import logs
+    logs.configure(log_level, sys.stderr)  # JSON lines, secrets redacted
     ctx.obj = Context(project, database_url, log_level)
 
 
@@ -208,6 +207,9 @@ def _register_subcommands() -> None:
     cli.add_command(cli_users.users)
     from tidings import cli_sla
     cli.add_command(cli_sla.sla)
+    from tidings import cli_feedback
+    for command in (cli_feedback.suppression, cli_feedback.reports, cli_feedback.returns):
+        cli.add_command(command)
     from tidings import cli_sources
     cli.add_command(cli_sources.sources)
     cli.add_command(cli_sources.dlq)

@@ -10,9 +10,13 @@ from sqlalchemy import text
 
 from tidings.api import channels as channels_api
 from tidings.api import events, messages, problems, templates
+from tidings.api import feedback as feedback_api
 from tidings.api import manual as manual_api
+from tidings.api import reports as reports_api
 from tidings.api import sla as sla_api
 from tidings.api import sources as sources_api
+from tidings.api import tracking as tracking_api
+from tidings.observability import prometheus
 from tidings.portal import web as portal_web
 from tidings.runtime.core import Runtime
 
@@ -28,6 +32,8 @@ def create_app(runtime: Runtime) -> FastAPI:
         app.include_router(module.router)
     app.include_router(channels_api.router)
     app.include_router(manual_api.router)
+    for feedback_module in (feedback_api, reports_api, tracking_api, prometheus):
+        app.include_router(feedback_module.router)
     app.include_router(sla_api.router)
     app.include_router(sources_api.router)
     _event_schema(app)

@@ -13,6 +13,7 @@ from sqlalchemy import Connection, Engine, select
 from sqlalchemy.exc import IntegrityError
 
 from tidings.clock import Clock
+from tidings.feedback.outgoing import OutgoingFeedback
 from tidings.outbox.messages import NewMessage
 from tidings.project.compiled import CompiledProject
 from tidings.render import headers as header_checks
@@ -71,6 +72,9 @@ OnCommit = Callable[[Connection, list[Accepted]], None]
 
 
 class Ingestor:
+    feedback: OutgoingFeedback | None = None
+    """Tracked links, open pixel and return path per message (set by the runtime)."""
+
     def __init__(self, engine: Engine, project: CompiledProject, outbox: SqlOutbox,
                  clock: Clock) -> None:
         self.engine, self.project, self.outbox, self.clock = engine, project, outbox, clock
@@ -153,7 +157,7 @@ class Ingestor:
         provider = self.project.config.provider(intent.provider)
         sender = provider.from_address or f"no-reply@{tenant}.invalid"
         self._check_headers(event, intent, sender, rendered.subject)
-        return NewMessage(
+        message = NewMessage(
             dedupe_key=f"{event_key}|{intent.rule}|{intent.channel}|{intent.recipient.lower()}",
             channel=intent.channel, provider=intent.provider, recipient=intent.recipient,
             to=[intent.recipient], cc=intent.cc, bcc=intent.bcc, sender=sender,
@@ -162,6 +166,7 @@ class Ingestor:
             expires_at=intent.expires_at or intent.due_at + provider.max_age, rule=intent.rule,
             message_type=event.type, template=intent.template,
             template_version=rendered.version, locale=rendered.locale)
+        return self.feedback.prepare(message, provider) if self.feedback else message
 
     def _check_headers(self, event: InboundEvent, intent: Intent, sender: str,
                        subject: str) -> None:

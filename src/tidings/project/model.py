@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from tidings.feedback.config import FeedbackConfig  # tracking, returns, suppression, reports
 from tidings.ingest.sources.config import SourceConfig  # typed per kind of source
 
 __all__ = [
@@ -195,6 +196,7 @@ class ProjectConfig(_Model):
     provider_statuses: list[ProviderStatusConfig] = []
     rules: list[RuleConfig] = []
     sources: list[SourceConfig] = []
+    feedback: FeedbackConfig = FeedbackConfig()
 
     def provider(self, name: str) -> ProviderConfig:
         return next(p for p in self.providers if p.name == name)

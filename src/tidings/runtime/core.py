@@ -17,7 +17,9 @@ from tidings.channels.service import ChannelService
 from tidings.clock import Clock, SystemClock
 from tidings.dispatch.control import DeliveryControl
 from tidings.dispatch.dispatcher import Dispatcher
+from tidings.feedback.service import FeedbackService
 from tidings.ingest.service import Ingestor
+from tidings.observability import logs
 from tidings.project.compiled import CompiledProject, compile_project
 from tidings.providers.base import Provider
 from tidings.providers.capture import CaptureProvider
@@ -58,6 +60,12 @@ class Runtime:
                                       name=self.worker_prefix, amqp_url=settings.amqp_url,
                                       portal_url=settings.public_url)
         sla_stage.track_orders(self.ingestor, self.sla.service.observe)
+        self.feedback = FeedbackService(  # tracking, returns, suppression, reports
+            self.engine, self.outbox, self.project.config, settings.secret_key.get_secret_value(),
+            settings.public_url or f"http://{settings.host}:{settings.port}")
+        self.ingestor.feedback = self.feedback.outgoing
+        logs.protect(self.project.config, os.environ, settings.secret_key.get_secret_value(),
+                     settings.effective_database_url())
 
     def migrate(self) -> None:
         migrate.upgrade(self.engine)
@@ -98,6 +106,7 @@ class Runtime:
         counts = self.outbox.sweep(now)
         counts["idempotency_purged"] = self.idempotency.purge(
             now, timedelta(hours=self.settings.idempotency_ttl_hours))
+        counts |= self.feedback.maintain(now)
         return counts
 
     def start(self, workers: int | None = None) -> Background:
