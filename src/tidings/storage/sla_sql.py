@@ -292,13 +292,14 @@ class SqlLifecycle:
                    "order_id": r.order_id, "order_ref": r.order_ref,
                    "obligation_id": r.obligation_id, "obligation": r.obligation, "kind": kind,
                    "status": "open", "due_at": r.due_at, "opened_at": now} for r in rows]
-        stmt = self._insert(EX).values(values)
-        # A rule change may have cancelled this exception before: it opens again.
+        stmt = self._insert(EX)
+        # A rule change may have cancelled this exception before: it opens again. One
+        # statement run for many rows (compiled once), not one many-row VALUES.
         conn.execute(stmt.on_conflict_do_update(
             index_elements=[EX.c.obligation_id, EX.c.kind],
             set_={"status": "open", "due_at": stmt.excluded.due_at,
                   "opened_at": stmt.excluded.opened_at, "closed_at": None, "met_at": None,
-                  "late_seconds": None}))
+                  "late_seconds": None}), values)
 
     def _fired_timeline(self, conn: Connection, rows: Sequence[Any], kind: str,
                         now: datetime) -> None:
