@@ -81,9 +81,10 @@ class SlaService:
             event = orders.parse(kind, data, external_id)
             self.lifecycle.record_in(conn, parties.Viewer.operator(tenant), event,
                                      self.clock.now(), "ingest")
-        except orders.OrderEventError as exc:
-            # The project's schema accepted it; SLA tracking cannot use it. Keep the event.
-            log.warning("order event %s (%s) not tracked for SLA: %s", external_id, kind, exc)
+        except (orders.OrderEventError, parties.NotFound) as exc:
+            # The project's schema accepted it (a customer notification may share the type
+            # name); SLA tracking cannot place it. The event itself is kept.
+            log.info("order event %s (%s) not tracked for SLA: %s", external_id, kind, exc)
 
     # -- orders and exceptions ----------------------------------------------------------
 

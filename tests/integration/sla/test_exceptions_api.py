@@ -136,3 +136,15 @@ def test_order_events_through_the_normal_ingest(client: TestClient, runtime: Run
     assert states == {"acknowledge": "met", "ship": "open"}
     bad = client.post("/v1/events", json={"type": "order.invoiced", "data": {"order": {}}})
     assert bad.status_code == 422  # the project's schema refuses it before SLA tracking
+
+
+def test_a_customer_notification_of_the_same_type_is_left_alone(client: TestClient) -> None:
+    event = {"type": "order.shipped", "data": {
+        "order": {"id": "SO-1", "status": "shipped"},
+        "customer": {"name": "Ada", "email": "ada@example.com"},
+        "shipment": {"carrier": "UPS", "tracking_number": "1Z",
+                     "tracking_url": "https://ups.example/1Z"}}}
+    r = client.post("/v1/events", json=event)
+    assert r.status_code == 202, r.text
+    assert len(r.json()["events"][0]["messages"]) == 1  # the notification still goes out
+    assert client.get("/v1/orders").json()["orders"] == []
