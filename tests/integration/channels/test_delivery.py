@@ -181,3 +181,15 @@ def test_message_timeline_and_state_columns(client: TestClient, runtime: Runtime
     assert (row.window_start, row.window_end, row.communication_channel) == (
         "00:00:00", "23:59:59", "mail")
     assert '"entity":"order"' in row.payload and '"SO-9"' in row.payload
+
+
+def test_sms_channel_uses_the_channel_builder(client: TestClient, runtime: Runtime) -> None:
+    client.post("/v1/channels", json={"name": "sms", "code": 2, "kind": "sms"})
+    client.post("/v1/providers", json={"name": "sms-capture", "channel": "sms",
+                                       "type": "capture", "settings": {"default_region": "DE"}})
+    good = add(client, provider="sms-capture", to=["030 1234567"], body_text="Your parcel left")
+    bad = add(client, provider="sms-capture", to=["12"], body_text="x")
+    runtime.dispatcher().step()
+    assert client.get(f"/v1/messages/{good}/raw").content == b"Your parcel left"
+    refused = state(client, bad)
+    assert refused["state"] == "failed" and "phone number" in refused["last_error"]
