@@ -22,7 +22,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from tidings.portal import csrf, nav
 from tidings.portal.auth import Portal, clear_cookie, csrf_key, ensure_pre_session, set_cookie
 
-__all__ = ["FLASH_COOKIE", "environment", "flash_redirect", "page", "query_with"]
+__all__ = ["FLASH_COOKIE", "duration", "environment", "flash_redirect", "page", "query_with"]
 
 TEMPLATES = Path(__file__).parent / "templates"
 FLASH_COOKIE = "tidings_flash"
@@ -45,12 +45,26 @@ def _number(value: float | int | None, digits: int = 0) -> str:
     return f"{value:,.{digits}f}"
 
 
+def duration(seconds: float | None) -> str:
+    """A span as people say it: "2 d 5 h", "3 h 10 min", "12 min"."""
+    if seconds is None:
+        return NONE
+    minutes = int(abs(seconds) // 60)
+    days, hours, mins = minutes // 1440, minutes % 1440 // 60, minutes % 60
+    if days:
+        return f"{days} d {hours} h"
+    if hours:
+        return f"{hours} h {mins} min"
+    return f"{mins} min"
+
+
 def environment() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
                              undefined=jinja2.StrictUndefined, trim_blocks=True,
                              lstrip_blocks=True)
     env.filters["when"] = _when
     env.filters["number"] = _number
+    env.filters["duration"] = duration
     env.globals["query_with"] = query_with
     return env
 

@@ -20,17 +20,31 @@ from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tidings.portal import auth, views
-from tidings.portal.pages import keys, messages, rules, signin, templates
+from tidings.portal.pages import (
+    dead_letters,
+    exceptions,
+    keys,
+    messages,
+    notifications,
+    performance,
+    reports,
+    rules,
+    signin,
+    sources,
+    suppressions,
+    templates,
+)
 from tidings.runtime.core import Runtime
 
 __all__ = ["PREFIX", "mount"]
 
 PREFIX = "/portal"
 STATIC = Path(__file__).parent / "static"
-PAGES = (signin, messages, templates, rules, keys)
+PAGES = (signin, messages, templates, rules, keys, exceptions, notifications, performance,
+         reports, sources, dead_letters, suppressions)
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
        "img-src 'self' data:; font-src 'self'; connect-src 'self'; frame-src 'self'; "
-       "frame-ancestors 'self'; form-action 'self'; base-uri 'none'; object-src 'none'")
+       "form-action 'self'; base-uri 'none'; object-src 'none'")
 HEADERS = ((b"content-security-policy", CSP.encode()), (b"x-content-type-options", b"nosniff"),
            (b"referrer-policy", b"same-origin"), (b"x-frame-options", b"SAMEORIGIN"))
 

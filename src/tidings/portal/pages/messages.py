@@ -58,8 +58,9 @@ def actions_for(state: State) -> list[Action]:
     for action in ACTIONS.values():
         if action.target not in LEGAL[state]:
             continue
-        if (action.name == "release") != (state is State.HELD):
-            continue
+        if action.name in ("release", "requeue") and \
+                (action.name == "release") != (state is State.HELD):
+            continue  # a held message is released; any other is requeued
         out.append(action)
     return out
 

@@ -41,4 +41,10 @@
     form.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(render, 400); });
   }
   document.querySelectorAll("form[data-preview-frame]").forEach(livePreview);
+
+  // A new digest starts in the browser's own time zone.
+  document.querySelectorAll("select[data-guess-zone]").forEach(function (select) {
+    var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    if (zone && select.querySelector('option[value="' + zone + '"]')) { select.value = zone; }
+  });
 })();

@@ -1,0 +1,90 @@
+"""End-to-end fixtures: one served portal (``world.World``) and one headless Chromium per session.
+
+Chromium is Debian's (``/usr/bin/chromium``), driven by Playwright; ``playwright install`` is
+never needed. Screenshots go to a temporary folder, or to ``tests/e2e/screenshots/`` when
+``TIDINGS_SCREENSHOTS=1``; every page is shot at desktop and phone widths.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import IN_CI
+from tests.e2e.world import PASSWORD, World
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+TIMEOUT_MS = 10_000
+
+
+@pytest.fixture(scope="session")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    built = World.start(tmp_path_factory.mktemp("e2e") / "project")
+    yield built
+    built.close()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    if not CHROMIUM.exists():
+        if IN_CI:
+            pytest.fail(f"{CHROMIUM} is missing (CI must install Debian's chromium)")
+        pytest.skip(f"{CHROMIUM} is missing")
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: object) -> Iterator[object]:
+    context = browser.new_context(viewport=DESKTOP)  # type: ignore[attr-defined]
+    context.set_default_timeout(TIMEOUT_MS)
+    opened = context.new_page()
+    yield opened
+    context.close()
+
+
+class Shots:
+    """Full-page screenshots at desktop and phone widths, named after the page."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.taken: list[Path] = []
+
+    def __call__(self, page: object, name: str) -> None:
+        slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+        for label, size in (("desktop", DESKTOP), ("phone", PHONE)):
+            page.set_viewport_size(size)  # type: ignore[attr-defined]
+            path = self.folder / f"{slug}.{label}.png"
+            page.screenshot(path=str(path), full_page=True)  # type: ignore[attr-defined]
+            self.taken.append(path)
+        page.set_viewport_size(DESKTOP)  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="session")
+def shots(tmp_path_factory: pytest.TempPathFactory) -> Shots:
+    if os.environ.get("TIDINGS_SCREENSHOTS") == "1":
+        folder = Path(__file__).parent / "screenshots"
+        folder.mkdir(exist_ok=True)
+    else:
+        folder = tmp_path_factory.mktemp("screenshots")
+    return Shots(folder)
+
+
+def sign_in(page: object, world: World, who: str) -> None:
+    """Sign in through the form, as a person would."""
+    page.goto(world.base + "/portal/sign-in")  # type: ignore[attr-defined]
+    page.get_by_label("Login (email address)").fill(world.logins[who])  # type: ignore[attr-defined]
+    page.get_by_label("Password").fill(PASSWORD)  # type: ignore[attr-defined]
+    page.get_by_role("button", name="Sign in").click()  # type: ignore[attr-defined]
+    page.wait_for_url(re.compile(r".*/portal/(?!sign-in).*"))  # type: ignore[attr-defined]
