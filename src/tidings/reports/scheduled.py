@@ -208,7 +208,7 @@ def _claim_tick(conn: Connection, job: str, tick: str, now: datetime) -> bool:
     else:
         from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
     stmt = insert(t).values(job=job, tick=tick, fired_at=now, done=False).on_conflict_do_nothing()
-    return bool(conn.execute(stmt).rowcount == 1)
+    return conn.execute(stmt.returning(t.c.tick)).first() is not None
 
 
 def fire_due(engine: Engine, outbox: SqlOutbox, project: ProjectConfig, now: datetime,

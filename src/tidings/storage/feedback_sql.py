@@ -224,7 +224,8 @@ def _find(conn: Connection, ref: MessageRef) -> Any:
 def _first_receipt(conn: Connection, notice: Notice, now: datetime) -> bool:
     stmt = _insert(conn, feedback_receipts).values(
         source=notice.source[:32], key=notice.key, received_at=now).on_conflict_do_nothing()
-    return bool(conn.execute(stmt).rowcount == 1)
+    # RETURNING, not rowcount: psycopg reports -1 for INSERT ... ON CONFLICT DO NOTHING
+    return conn.execute(stmt.returning(feedback_receipts.c.key)).first() is not None
 
 
 def _keep_best(conn: Connection, message_id: int, notice: Notice, now: datetime) -> str | None:
@@ -273,7 +274,9 @@ def suppress(conn: Connection, tenant: str, address: str, reason: str, detail: s
     address = address.strip().lower()
     values = {"tenant": tenant, "address": address, "reason": reason, "detail": detail,
               "source": source, "message_id": message_id, "created_at": now, "updated_at": now}
-    if conn.execute(_insert(conn, S).values(**values).on_conflict_do_nothing()).rowcount == 1:
+    inserted = conn.execute(_insert(conn, S).values(**values).on_conflict_do_nothing()
+                            .returning(S.c.address)).first()
+    if inserted is not None:
         return True
     current = conn.execute(select(S.c.reason).where(S.c.tenant == tenant,
                                                     S.c.address == address)).scalar()
