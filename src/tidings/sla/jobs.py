@@ -29,6 +29,7 @@ QUEUE_NAME = "tidings.sla.digests"
 POLL_SECONDS = 0.5
 PUBLISH_TIMEOUT_SECONDS = 30.0
 PREFETCH = 8
+RETRY_SECONDS = 5.0
 
 
 class JobsError(RuntimeError):
@@ -92,10 +93,20 @@ class AmqpJobs:
             raise JobsError(f"could not publish {len(keys)} digest jobs: {exc}") from exc
 
     def run(self, stop: threading.Event) -> None:
-        """Consume until ``stop`` is set (the handler runs in this thread's executor)."""
-        asyncio.run_coroutine_threadsafe(self._consume(), self._loop).result(
-            PUBLISH_TIMEOUT_SECONDS)
-        stop.wait()
+        """Consume until ``stop`` is set; while the broker is unreachable, retry.
+
+        Jobs not consumed meanwhile stay in the queue, and runs whose publication failed
+        stay ``queued`` in the database for the scheduler to publish again."""
+        while not stop.is_set():
+            try:
+                asyncio.run_coroutine_threadsafe(self._consume(), self._loop).result(
+                    PUBLISH_TIMEOUT_SECONDS)
+            except Exception:
+                log.exception("cannot consume digest jobs from RabbitMQ; retrying")
+                self._channel = None
+                stop.wait(RETRY_SECONDS)
+                continue
+            stop.wait()
 
     def close(self) -> None:
         if self._connection is not None:
