@@ -96,7 +96,7 @@ class SqlLifecycle:
 
     def record_in(self, conn: Connection, viewer: parties.Viewer, event: orders.OrderEvent,
                   now: datetime, source: str) -> Recorded:
-        order = self._find(conn, viewer.tenant, event)
+        order = self._find(conn, viewer, event)
         if order is None:
             order = self._create(conn, viewer, event, now)
         elif not viewer.sees(order.tenant, order.retailer, order.supplier):
@@ -124,18 +124,21 @@ class SqlLifecycle:
         return Recorded(order.id, order.order_ref, event_id, False, plan.status,
                         len(plan.met), len(plan.cancelled), started)
 
-    def _find(self, conn: Connection, tenant: str, event: orders.OrderEvent) -> Row[Any] | None:
+    def _find(self, conn: Connection, viewer: parties.Viewer,
+              event: orders.OrderEvent) -> Row[Any] | None:
+        """The order an event is about, among those the viewer may see (so that a party
+        cannot learn whether someone else's order exists)."""
         attempts: list[list[Any]] = []
         if event.retailer is not None:
             attempts.append([ORD.c.retailer == event.retailer])
-        if event.supplier is not None:
+        if event.supplier is not None and event.type != orders.SUBMITTED:
             # Documents of one order may name the retailer differently (X12 856 falls back
             # to the interchange sender): the supplier's order with that number is the one.
             attempts.append([ORD.c.supplier == event.supplier])
         if event.retailer is None and event.supplier is None:
             attempts.append([])
         for extra in attempts:
-            stmt = select(ORD).where(ORD.c.tenant == tenant, ORD.c.order_ref == event.order_ref,
+            stmt = select(ORD).where(*scope(viewer, ORD), ORD.c.order_ref == event.order_ref,
                                      *extra).limit(2)
             if not self._sqlite:
                 # NO KEY UPDATE: timers firing meanwhile may still insert rows that refer to

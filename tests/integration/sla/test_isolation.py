@@ -198,3 +198,15 @@ def test_a_party_cannot_create_another_partys_order(app_client: TestClient,
                            headers=world.headers["retailer:r2"]).status_code == 404
     assert app_client.post("/v1/orders/events", json=event,
                            headers=world.headers["retailer:r1"]).status_code == 200
+
+
+def test_another_partys_order_number_is_not_revealed(app_client: TestClient,
+                                                     world: World) -> None:
+    """r2 naming supplier s1 and r1's order number gets its own new order, exactly as for an
+    unused number: a 404 here would tell r2 that s1 has such an order with someone else."""
+    probe = order_event("order.acknowledged", "PO-r1-s1", "r2", "s1")
+    r = app_client.post("/v1/orders/events", json=probe, headers=world.headers["retailer:r2"])
+    assert r.status_code == 200, r.text
+    mine = app_client.get("/v1/orders", params={"order_ref": "PO-r1-s1"},
+                          headers=world.headers["retailer:r2"]).json()["orders"]
+    assert [(o["retailer"], o["supplier"]) for o in mine] == [("r2", "s1")]
