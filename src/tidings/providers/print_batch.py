@@ -35,8 +35,10 @@ import hashlib
 import io
 import logging
 import posixpath
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 import asyncssh
 from pydantic import SecretStr
@@ -116,6 +118,16 @@ def _csv(rows: list[dict[str, str]]) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
+def _run(make: Callable[[], Coroutine[Any, Any, str]]) -> str:
+    """Run a coroutine to its end from sync code, even in a thread whose loop is running."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(make())
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="print-batch") as pool:
+        return pool.submit(lambda: asyncio.run(make())).result()
+
+
 class _UploadFailed(Exception):
     def __init__(self, outcome: Deferred) -> None:
         super().__init__(outcome.reason)
@@ -188,7 +200,7 @@ class PrintBatchProvider:
     def _deliver(self, letters: list[LetterEnvelope]) -> dict[int, Outcome]:
         batch = build_batch(letters)
         try:
-            note = asyncio.run(asyncio.wait_for(self._upload(batch), self._timeout_seconds))
+            note = _run(lambda: asyncio.wait_for(self._upload(batch), self._timeout_seconds))
         except _UploadFailed as exc:
             return {id(letter): exc.outcome for letter in letters}
         except TimeoutError:

@@ -7,6 +7,7 @@ the same batch and is not uploaded twice.
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 from collections.abc import Iterator
@@ -151,3 +152,13 @@ def test_connection_faults_defer_the_whole_batch(drop: SftpDrop, letters: list[L
     assert all(isinstance(o, Deferred) and o.failover and o.code == code for o in outcomes), \
         outcomes
     assert list(folder(drop).iterdir()) == []
+
+
+def test_works_from_a_thread_whose_event_loop_is_running(
+        drop: SftpDrop, letters: list[LetterEnvelope]) -> None:
+    async def inside_a_loop() -> list[Any]:
+        return provider(drop).send_batch(letters)
+
+    outcomes = asyncio.run(inside_a_loop())
+    assert all(isinstance(o, Sent) for o in outcomes)
+    assert len(list(folder(drop).iterdir())) == 1
