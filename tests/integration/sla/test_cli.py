@@ -41,8 +41,8 @@ def run(project: Path, db_url: str, *args: str) -> Result:
     return result
 
 
-def test_rules_keys_tick_and_exceptions(project_dir: Path, db_url: str,
-                                        tmp_path: Path) -> None:
+def test_rules_keys_tick_and_exceptions(project_dir: Path, tmp_path: Path) -> None:
+    db_url = f"sqlite:///{tmp_path / 'cli.db'}"  # the commands do not depend on the database
     rules = tmp_path / "rules.toml"
     rules.write_text(RULES_FILE)
     loaded = run(project_dir, db_url, "rules", "load", str(rules), "--tenant", TENANT)
