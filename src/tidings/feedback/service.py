@@ -111,11 +111,19 @@ class FeedbackService:
             log.warning("feedback.sns.unreadable", sns_message_id=message.message_id,
                         error=str(exc))
             return SnsResult("ignored")
-        applied = [self.store.apply(n, now) for n in found]
+        applied = [self._apply_sent(n, now) for n in found]
         for notice, result in zip(found, applied, strict=True):
             log.info("feedback.ses", kind=notice.kind.value, message_id=result.message_id,
                      outcome=result.outcome, sns_message_id=message.message_id)
         return SnsResult("notification", applied)
+
+    def _apply_sent(self, notice: Notice, now: datetime) -> Applied:
+        """Apply; when the provider's id is not known yet, follow the dispatcher once first."""
+        applied = self.store.apply(notice, now)
+        if applied.outcome == "unknown_message" and notice.ref.provider_message_id:
+            self.store.follow(now)
+            applied = self.store.apply(notice, now)
+        return applied
 
     # -- maintenance ----------------------------------------------------------------------
 

@@ -179,8 +179,19 @@ class HttpsFetcher:
                  connect_to: Mapping[str, tuple[str, int]] | None = None,
                  timeout_seconds: float = FETCH_TIMEOUT_SECONDS) -> None:
         self.connect_to = dict(connect_to or {})
-        self.client = httpx.Client(verify=ca_file or True, timeout=timeout_seconds,
-                                   follow_redirects=False)
+        self.ca_file, self.timeout_seconds = ca_file, timeout_seconds
+        self._client: httpx.Client | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def client(self) -> httpx.Client:
+        """Made on first use: loading a trust store costs time no idle runtime should pay."""
+        with self._lock:
+            if self._client is None:
+                self._client = httpx.Client(verify=self.ca_file or True,
+                                            timeout=self.timeout_seconds,
+                                            follow_redirects=False)
+            return self._client
 
     def get(self, url: str) -> bytes:
         parts = urlsplit(url)
@@ -202,4 +213,7 @@ class HttpsFetcher:
         return body
 
     def close(self) -> None:
-        self.client.close()
+        with self._lock:
+            if self._client is not None:
+                self._client.close()
+                self._client = None

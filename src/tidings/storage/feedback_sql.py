@@ -9,13 +9,15 @@ so, and suppresses addresses that hard-bounced, complained, unsubscribed, or
 soft-bounced ``soft_bounce_limit`` messages in a row... in any order.
 
 ``follow`` reads the dispatcher's own verdicts from ``message_events`` (a 5xx
-at RCPT is a hard bounce too) and reconciles a message whose feedback arrived
-before its ``sent`` was recorded.
+at RCPT is a hard bounce too), keeps the provider's message id of what was
+sent, and reconciles a message whose feedback arrived before its ``sent`` was
+recorded.
 """
 
 from __future__ import annotations
 
 import hmac
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -44,6 +46,7 @@ F = message_feedback
 S = suppressions
 FOLLOW_BATCH = 1000
 FOLLOWER = "dispatch"
+_PROVIDER_ID = re.compile(r"\bMessageId (\S+)")
 # Why an address is suppressed; a stronger reason replaces a weaker one.
 SUPPRESSION_RANK = {"unsubscribed": 1, "soft_bounce": 2, "hard_bounce": 3, "complained": 4,
                     "manual": 5}
@@ -138,8 +141,13 @@ class SqlFeedback:
     # -- the dispatcher's verdicts ------------------------------------------------------
 
     def follow(self, now: datetime, limit: int = FOLLOW_BATCH) -> int:
-        """Apply bounces the dispatcher recorded since the last call; returns rows read."""
-        with self.engine.begin() as conn:
+        """Apply what the dispatcher recorded since the last call; returns rows read.
+
+        Reads outside a transaction and writes only when there is something new
+        (on SQLite a write transaction would take the lock every maintenance tick).
+        Two nodes following at once apply each bounce once: its key is the event id.
+        """
+        with self.engine.connect() as conn:
             last = conn.execute(select(feedback_cursors.c.last_id).where(
                 feedback_cursors.c.name == FOLLOWER)).scalar() or 0
             rows = conn.execute(
@@ -148,10 +156,12 @@ class SqlFeedback:
                        E.c.from_state == State.ACTIVE.value,
                        E.c.to_state.in_([State.BOUNCED.value, State.SENT.value]))
                 .order_by(E.c.id).limit(limit)).all()
+        if not rows:
+            return 0
+        with self.engine.begin() as conn:
             for event in rows:
                 self._follow_one(conn, event, now)
-            if rows:
-                _save_cursor(conn, max(r.id for r in rows), now)
+            _save_cursor(conn, max(r.id for r in rows), now)
         return len(rows)
 
     def _follow_one(self, conn: Connection, event: Any, now: datetime) -> None:
@@ -161,6 +171,7 @@ class SqlFeedback:
             self.apply_in(conn, Notice(kind, event.at, "dispatch", MessageRef(event.message_id),
                                        reason=event.response or "", key=str(event.id)), now)
             return
+        _adopt_provider_id(conn, event)
         best = conn.execute(select(F.c.status).where(F.c.message_id == event.message_id)).scalar()
         if best and precedence.outbox_target(Kind(best)) is not None:
             row = _find(conn, MessageRef(event.message_id))
@@ -219,6 +230,20 @@ def _find(conn: Connection, ref: MessageRef) -> Any:
             return None
         return row
     return None
+
+
+def _adopt_provider_id(conn: Connection, event: Any) -> None:
+    """Keep the provider's id of a sent message, from the answer the dispatcher recorded.
+
+    A bridge: the outbox does not store ``Sent.provider_id`` yet, but the SES
+    provider's answer reads ``200 MessageId <id>``, and SES feedback names the
+    message by that id only (SES replaces our Message-ID header).
+    """
+    found = _PROVIDER_ID.search(event.response or "")
+    if found is not None:
+        conn.execute(update(M).where(M.c.id == event.message_id,
+                                     M.c.provider_message_id.is_(None))
+                     .values(provider_message_id=found.group(1)[:255]))
 
 
 def _first_receipt(conn: Connection, notice: Notice, now: datetime) -> bool:

@@ -159,6 +159,23 @@ def test_duplicates_and_any_order_are_harmless(client: TestClient, runtime: Runt
         assert conn.execute(select(suppressions.c.reason)).scalar() == "complained"
 
 
+def test_ses_message_id_learnt_from_the_providers_answer(client: TestClient, runtime: Runtime,
+                                                         pki: sns_kit.Pki,
+                                                         sns: sns_kit.FakeSns) -> None:
+    answer = client.post("/v1/events", json=welcome(1, email="ada@example.com"))
+    message_id = int(answer.json()["events"][0]["messages"][0])
+    runtime.dispatcher().step()
+    e = tables.message_events
+    with runtime.engine.begin() as conn:  # what the SES provider answers: 200 MessageId <id>
+        conn.execute(e.update().where(e.c.message_id == message_id, e.c.to_state == "sent")
+                     .values(response="200 MessageId 0100018e-ses-0001"))
+    delivered = post(client, sns_kit.notification(ses("Delivery"), pki.signing_key))
+    assert delivered.json()["applied"] == ["applied"]
+    message = runtime.outbox.get("acme", message_id)
+    assert (message["state"], message["provider_message_id"]) == \
+        ("delivered", "0100018e-ses-0001")
+
+
 def test_reject_and_unknown_messages(client: TestClient, runtime: Runtime, pki: sns_kit.Pki,
                                      sns: sns_kit.FakeSns) -> None:
     message_id = sent(client, runtime)
