@@ -6,6 +6,9 @@ from __future__ import annotations
 import asyncio
 import threading
 import uuid
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 import aio_pika
 
@@ -14,6 +17,13 @@ from tidings.sla.jobs import AmqpJobs
 from tidings.sla.scheduler import RunKey
 
 AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
+T = TypeVar("T")
+
+
+def run_async(coro: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run`` in a thread of its own: safe even if this thread has a loop running."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result(30)
 
 
 def test_jobs_travel_through_rabbitmq() -> None:
@@ -32,17 +42,17 @@ def test_jobs_travel_through_rabbitmq() -> None:
     consumer = threading.Thread(target=jobs.run, args=(stop,), daemon=True)
     try:
         jobs.publish([RunKey(1, "2026-10-19T08:00"), RunKey(2, "2026-10-19T08:00")])
-        asyncio.run(_publish_raw(queue, b"not json"))
+        run_async(_publish_raw(queue, b"not json"))
         consumer.start()
         jobs.publish([RunKey(1, "2026-10-20T08:00")])
         assert done.wait(20)
         assert sorted((k.subscription_id, k.slot) for k in seen) == [
             (1, "2026-10-19T08:00"), (1, "2026-10-20T08:00"), (2, "2026-10-19T08:00")]
-        assert asyncio.run(_depth(queue)) == 0  # acknowledged, the bad one dropped
+        assert run_async(_depth(queue)) == 0  # acknowledged, the bad one dropped
     finally:
         stop.set()
         jobs.close()
-        asyncio.run(_delete(queue))
+        run_async(_delete(queue))
 
 
 async def _publish_raw(queue: str, body: bytes) -> None:
