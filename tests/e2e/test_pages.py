@@ -17,11 +17,14 @@ def _pages(world: World, who: str) -> list[tuple[str, str]]:
     order = world.orders["bright-socks"][0]
     if who == "operator":
         return [("Messages", "/portal/ops/messages"),
+                ("Add a message", "/portal/ops/messages/new"),
                 ("Message", f"/portal/ops/messages/{world.message_id(BOUNCING)}"),
                 ("Message", f"/portal/ops/messages/{world.message_id('ada@example.com')}"),
                 ("Templates", "/portal/ops/templates"),
                 ("Template order_confirmed", "/portal/ops/templates/order_confirmed"),
                 ("Rules", "/portal/ops/rules"), ("API keys", "/portal/ops/keys"),
+                ("Channels", "/portal/ops/channels"),
+                ("Provider smtp", "/portal/ops/channels/providers/smtp"),
                 ("Sources", "/portal/ops/sources"), ("Dead letters", "/portal/ops/dead-letters"),
                 ("Suppressions", "/portal/ops/suppressions"),
                 ("Order exceptions", "/portal/exceptions"), ("Order PO", f"/portal/orders/{order}"),

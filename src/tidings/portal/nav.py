@@ -27,6 +27,7 @@ PAGES: tuple[tuple[str, str, frozenset[Role]], ...] = (
     ("Reports", "/portal/reports", frozenset({BU, OPS})),
     ("Templates", "/portal/ops/templates", frozenset({OPS})),
     ("Rules", "/portal/ops/rules", frozenset({OPS})),
+    ("Channels", "/portal/ops/channels", frozenset({OPS})),
     ("Sources", "/portal/ops/sources", frozenset({OPS})),
     ("Dead letters", "/portal/ops/dead-letters", frozenset({OPS})),
     ("Suppressions", "/portal/ops/suppressions", frozenset({OPS})),

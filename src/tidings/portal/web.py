@@ -21,9 +21,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tidings.portal import auth, views
 from tidings.portal.pages import (
+    channels,
     dead_letters,
     exceptions,
     keys,
+    manual,
     messages,
     notifications,
     performance,
@@ -40,8 +42,8 @@ __all__ = ["PREFIX", "mount"]
 
 PREFIX = "/portal"
 STATIC = Path(__file__).parent / "static"
-PAGES = (signin, messages, templates, rules, keys, exceptions, notifications, performance,
-         reports, sources, dead_letters, suppressions)
+PAGES = (signin, manual, messages, templates, rules, keys, exceptions, notifications,
+         performance, reports, channels, sources, dead_letters, suppressions)
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
        "img-src 'self' data:; font-src 'self'; connect-src 'self'; frame-src 'self'; "
        "form-action 'self'; base-uri 'none'; object-src 'none'")

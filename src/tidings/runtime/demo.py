@@ -20,6 +20,7 @@ import httpx
 import uvicorn
 
 from tidings.api.app import create_app
+from tidings.portal import demo as portal_demo
 from tidings.project import scaffold
 from tidings.runtime.core import Runtime
 from tidings.settings import Settings
@@ -71,6 +72,7 @@ def run(directory: Path | None, port: int, exit_after: bool,
         _wait_up(base)
         ok = _play(base, key, runtime, echo)
         _where_to_look(folder, base, key, echo)
+        echo(portal_demo.describe(base, portal_demo.create_users(runtime, TENANT)))
         if ok and not exit_after:
             echo("\nServing until Ctrl-C.")
             while thread.is_alive():

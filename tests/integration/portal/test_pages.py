@@ -213,3 +213,62 @@ def test_reports_show_only_the_business_unit_of_the_user(runtime: Runtime,
     assert '<span class="n">3</span><span class="l">sent</span>' in everything
     stores = signed_in("operator").get("/portal/reports?business_unit=stores").text
     assert '<span class="n">2</span><span class="l">sent</span>' in stores
+
+
+def test_add_a_message_by_hand_once(runtime: Runtime, signed_in: SignIn) -> None:
+    client = signed_in("operator")
+    form = client.get("/portal/ops/messages/new").text
+    key = form.split('name="key" value="', 1)[1].split('"', 1)[0]
+    data = {"to": "walk-in@example.com, second@example.com", "subject": "Ready",
+            "body_text": "Your tent is ready.", "provider": "capture", "key": key,
+            "interval_min": "08:00:00", "interval_max": "18:00:00",
+            "csrf_token": csrf_of(form)}
+    added = client.post("/portal/ops/messages/new", data=data, follow_redirects=False)
+    assert added.status_code == 303
+    message_id = int(added.headers["location"].rsplit("/", 1)[1])
+    row = runtime.outbox.get(TENANT, message_id)
+    assert (row["state"], row["to_addrs"], row["window_start"]) == (
+        "queued", ["walk-in@example.com", "second@example.com"], "08:00:00")
+    assert "is queued" in client.get(added.headers["location"]).text
+    again = client.post("/portal/ops/messages/new", data=data, follow_redirects=False)
+    assert again.headers["location"] == added.headers["location"]
+    assert "This form was sent before" in client.get(again.headers["location"]).text
+    assert len(runtime.outbox.list(TENANT, recipient="walk-in@example.com")) == 1
+
+
+def test_a_refused_hand_added_message_keeps_what_was_typed(runtime: Runtime,
+                                                           signed_in: SignIn) -> None:
+    client = signed_in("operator")
+    empty = post_form(client, "/portal/ops/messages/new", "/portal/ops/messages/new",
+                      {"subject": "kept subject"})
+    assert empty.status_code == 422 and "Nothing was saved" in empty.text
+    assert 'value="kept subject"' in empty.text
+    bad = post_form(client, "/portal/ops/messages/new", "/portal/ops/messages/new",
+                    {"to": "not an address", "body_text": "x", "subject": "s"})
+    assert bad.status_code == 422 and "<code>/to/0</code>" in bad.text
+    assert runtime.outbox.list(TENANT) == []
+
+
+def test_change_a_provider_and_its_status_table(runtime: Runtime, signed_in: SignIn) -> None:
+    client = signed_in("operator")
+    page = "/portal/ops/channels/providers/capture"
+    shown = client.get(page).text
+    saved = post_form(client, page, page, {"bulk_size": "25", "interval_min": "06:00:00",
+                                           "interval_max": "20:00:00", "rate_per_second": "",
+                                           "click_tracking": "yes"})
+    assert saved.status_code == 303 and "Provider capture is saved" in client.get(page).text
+    config = runtime.channels.get("provider", "capture")
+    assert (config.bulk_size, str(config.interval_min), config.click_tracking) == \
+        (25, "06:00:00", True)
+    assert runtime.channels.catalog().origin("provider", "capture") == "operator"
+    refused = post_form(client, page, page, {"bulk_size": "0"})
+    assert refused.status_code == 422 and "/bulk_size" in refused.text
+    assert runtime.channels.get("provider", "capture").bulk_size == 25
+    post_form(client, page, page + "/statuses", {"code": "599", "action": "fail",
+                                                 "description": "vendor says no"})
+    assert any(r.code == "599" and r.action == "fail" for r in runtime.channels.statuses(
+        "capture"))
+    post_form(client, page, page + "/statuses/delete", {"code": "599"})
+    assert all(r.code != "599" for r in runtime.channels.statuses("capture"))
+    assert "Provider capture" in shown and client.get(
+        "/portal/ops/channels/providers/nope").status_code == 404

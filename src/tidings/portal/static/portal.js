@@ -42,6 +42,13 @@
   }
   document.querySelectorAll("form[data-preview-frame]").forEach(livePreview);
 
+  // A message on its way: look again until a provider has answered.
+  var watch = document.querySelector("[data-watch]");
+  if (watch) {
+    setTimeout(function () { window.location.reload(); },
+               1000 * parseFloat(watch.getAttribute("data-watch")));
+  }
+
   // A new digest starts in the browser's own time zone.
   document.querySelectorAll("select[data-guess-zone]").forEach(function (select) {
     var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
