@@ -124,15 +124,16 @@ def fresh_database(url: str) -> tuple[str, Any]:
 def fill(engine: Engine, n: int, suppliers: int, per_minute: int) -> float:
     started = time.perf_counter()
     naive = T0.replace(tzinfo=None)
-    params = {"tenant": TENANT, "n": n, "suppliers": suppliers, "per_minute": per_minute,
-              "created": naive - timedelta(days=2), "t0": naive}
+    created = naive - timedelta(days=2)
+    params: dict[str, Any] = {"tenant": TENANT, "n": n, "suppliers": suppliers,
+                              "per_minute": per_minute, "created": created, "t0": naive}
     if engines.is_sqlite(engine):
         base = "'" + naive.strftime("%Y-%m-%d %H:%M:%S") + "'"
         seconds = f"1 + (id - 1) * 60 / {per_minute}"  # minute m: (m-1) min 1 s .. m min
         script = SQLITE_FILL.format(
             retailers=RETAILERS, due=SQLITE_TIME.format(base=base, seconds=seconds),
             warn=SQLITE_TIME.format(base=base, seconds=f"{seconds} - 3600"))
-        params["created"] = params["created"].strftime("%Y-%m-%d %H:%M:%S.000000")
+        params["created"] = created.strftime("%Y-%m-%d %H:%M:%S.000000")
     else:
         script = PG_FILL.format(retailers=RETAILERS)
     with engine.begin() as conn:
