@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Set
 from typing import Any
 
+from tidings.channels.connection import clear_secrets
 from tidings.project import loader
 from tidings.project.locate import locate
 from tidings.project.model import ProjectConfig
@@ -23,7 +24,15 @@ __all__ = ["problems"]
 
 def problems(config: ProjectConfig, text: str, templates: Set[str]) -> list[Problem]:
     return (_communication(config, text) + _statuses(config, text)
-            + _fallbacks(config, text, templates) + _dkim(config, text))
+            + _fallbacks(config, text, templates) + _dkim(config, text)
+            + _secrets(config, text))
+
+
+def _secrets(config: ProjectConfig, text: str) -> list[Problem]:
+    return [_p(text, ("providers", i, "settings"),
+               f"provider {p.name!r}: settings.{key} looks like a secret in clear; give it "
+               f"as {key}_env = \"ENV_VAR_NAME\"")
+            for i, p in enumerate(config.providers) for key in clear_secrets(p.settings)]
 
 
 def _p(text: str, loc: tuple[Any, ...], message: str) -> Problem:

@@ -17,9 +17,20 @@ from urllib.parse import urlsplit
 
 from tidings.project.model import ProviderConfig
 
-__all__ = ["merged_settings"]
+__all__ = ["clear_secrets", "merged_settings"]
 
 _SMTP_SCHEMES = {"smtp": ("starttls", 587), "smtps": ("tls", 465)}
+_SECRET_WORDS = ("password", "passwd", "secret", "token", "apikey", "api_key", "private_key",
+                 "credential")
+_REFERENCE_SUFFIXES = ("_env", "_file")
+
+
+def clear_secrets(settings: dict[str, Any]) -> list[str]:
+    """Settings keys that look like a secret given in clear (``auth_token``, ``smtp_password``)
+    rather than as the name of an environment variable (``auth_token_env``) or a file."""
+    return sorted(key for key in settings
+                  if any(word in key.lower() for word in _SECRET_WORDS)
+                  and not key.lower().endswith(_REFERENCE_SUFFIXES))
 
 
 def merged_settings(config: ProviderConfig) -> dict[str, Any]:

@@ -30,7 +30,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import Engine, func, select
 
-from tidings.channels import seeds
+from tidings.channels import connection, seeds
 from tidings.channels.catalog import Catalog
 from tidings.channels.statuses import ACTIONS, StatusRow
 from tidings.channels.statuses import seeds_for as statuses_seeds
@@ -207,6 +207,8 @@ def _check(kind: str, config: Config, catalog: Catalog) -> None:
             problems.append(("/channel", f"no channel {config.channel!r}"))
         if config.type == "smtp" and "host" not in config.settings and not config.service_url:
             problems.append(("/settings", "smtp needs settings.host or a service_url"))
+        problems += [(f"/settings/{key}", f"give secrets as {key}_env = \"ENV_VAR_NAME\"")
+                     for key in connection.clear_secrets(config.settings)]
     elif isinstance(config, CommunicationChannelConfig):
         problems += _chain_problems(config, catalog)
     if problems:

@@ -122,6 +122,11 @@ def test_operator_objects_over_the_api(client: TestClient) -> None:
                                                "type": "capture",
                                                "settings": {"password": "hunter2"}})
     assert clear.status_code == 422 and "password_env" in clear.text
+    token = client.post("/v1/providers", json={"name": "leak", "channel": "sms",
+                                               "type": "capture",
+                                               "settings": {"auth_token": "hunter2"}})
+    assert token.status_code == 422
+    assert token.json()["errors"][0]["pointer"] == "/settings/auth_token"
     comm = client.post("/v1/communication-channels", json={
         "name": "texts", "channel": "sms", "providers": ["sms-http"], "entity": "customer"})
     assert comm.status_code == 201

@@ -83,3 +83,10 @@ def test_secret_env_must_be_a_variable_name() -> None:
         ProviderConfig(name="s", channel="email", type="smtp", secret_env="hunter2 pass!")
     with pytest.raises(ValueError, match="password_env"):
         ProviderConfig(name="s", channel="email", type="smtp", settings={"password": "x"})
+
+
+def test_secrets_in_clear_are_named() -> None:
+    from tidings.channels.connection import clear_secrets
+    settings = {"auth_token": "x", "auth_token_env": "TWILIO_TOKEN", "smtp_password": "p",
+                "vapid_private_key_file": "keys/v.pem", "account_sid": "AC1", "host": "h"}
+    assert clear_secrets(settings) == ["auth_token", "smtp_password"]

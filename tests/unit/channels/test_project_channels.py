@@ -98,6 +98,14 @@ def test_checks_name_the_line(project_dir: Path) -> None:
             assert "nope" in text[line - 1]
 
 
+def test_a_secret_in_clear_is_a_problem(project_dir: Path) -> None:
+    project(project_dir, '[[providers]]\nname = "sms-http"\nchannel = "email"\n'
+                         'type = "capture"\nsettings = { auth_token = "abc123" }\n')
+    found = [p for p in check(project_dir) if "auth_token" in p.message]
+    assert found and found[0].line is not None
+    assert "auth_token_env" in found[0].message
+
+
 def test_dkim_key_needs_exactly_one_source(project_dir: Path) -> None:
     path = project_dir / "tidings.toml"
     path.write_text(path.read_text().replace(
