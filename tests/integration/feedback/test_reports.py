@@ -181,3 +181,27 @@ def test_send_a_report_now(client: TestClient, runtime: Runtime) -> None:
     answer = client.post("/v1/reports/web-shop-weekly/send")
     assert answer.status_code == 202 and len(answer.json()["messages"]) == 2
     assert client.post("/v1/reports/nope/send").status_code == 404
+
+
+def test_cli_metrics_csv_and_send(runtime: Runtime, project_dir: Any) -> None:
+    from click.testing import CliRunner
+
+    from tidings.cli import cli
+    seed_week(runtime)
+    base = ["--project", str(project_dir), "--database-url", runtime.settings.database_url or ""]
+    runner = CliRunner()
+    shown = runner.invoke(cli, [*base, "reports", "metrics", "-t", "acme", "--start",
+                                "2025-12-29", "--end", "2026-01-05", "--group-by",
+                                "business_unit", "--csv"])
+    assert shown.exit_code == 0, shown.output
+    rows = {r["business_unit"]: r for r in csv.DictReader(io.StringIO(shown.stdout))}
+    assert rows["web-shop"]["queued"] == "7" and "'=cmd|' /C calc'!A0" in rows
+    lines = runner.invoke(cli, [*base, "reports", "metrics", "-t", "acme", "--start",
+                                "2025-12-29", "--end", "2026-01-05"]).stdout.splitlines()
+    assert len(lines) == 3 and '"day": "2026-01-02"' in lines[0]
+    sent = runner.invoke(cli, [*base, "reports", "send", "web-shop-weekly", "-t", "acme"])
+    assert sent.exit_code == 0 and sent.stdout.startswith("queued 2 message(s)")
+    unknown = runner.invoke(cli, [*base, "reports", "send", "nope", "-t", "acme"])
+    assert unknown.exit_code != 0 and "no report" in unknown.output
+    wrong = runner.invoke(cli, [*base, "reports", "metrics", "-t", "acme", "--group-by", "x"])
+    assert wrong.exit_code != 0 and "unknown dimension" in wrong.output
