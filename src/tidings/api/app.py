@@ -8,8 +8,8 @@ from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import text
 
+from tidings.api import callbacks, events, messages, problems, templates
 from tidings.api import channels as channels_api
-from tidings.api import events, messages, problems, templates
 from tidings.api import feedback as feedback_api
 from tidings.api import manual as manual_api
 from tidings.api import reports as reports_api
@@ -28,7 +28,7 @@ def create_app(runtime: Runtime) -> FastAPI:
                   description="Order events in; email, SMS, push and letters out.")
     app.state.runtime = runtime
     problems.install(app)
-    for module in (events, messages, templates):
+    for module in (events, messages, templates, callbacks):
         app.include_router(module.router)
     app.include_router(channels_api.router)
     app.include_router(manual_api.router)

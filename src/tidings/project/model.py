@@ -101,7 +101,8 @@ class ChannelConfig(_Model):
 class ProviderConfig(_Model):
     name: str = Field(pattern=SLUG)
     channel: str
-    type: Literal["capture", "smtp"]
+    type: Literal["capture", "smtp", "ses", "twilio", "http_sms", "webpush", "print_api",
+                  "print_batch"]  # the last six: providers.registry
     service_url: str | None = None
     user: str | None = None
     secret_env: str | None = Field(default=None, pattern=ENV_NAME)

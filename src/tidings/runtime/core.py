@@ -21,6 +21,7 @@ from tidings.feedback.service import FeedbackService
 from tidings.ingest.service import Ingestor
 from tidings.observability import logs
 from tidings.project.compiled import CompiledProject, compile_project
+from tidings.providers import registry
 from tidings.providers.base import Provider
 from tidings.providers.capture import CaptureProvider
 from tidings.providers.smtp import SmtpProvider
@@ -74,6 +75,8 @@ class Runtime:
         config = self.channels.catalog().provider(name)
         if config.type == "capture":
             return CaptureProvider(name, self.engine, self.clock)
+        if config.type in registry.TYPES:  # vendor providers: ses, twilio, webpush, print...
+            return registry.make(config, clock=self.clock)
         opts = connection.merged_settings(config)
         password_env = opts.pop("password_env", None)
         password = os.environ.get(password_env) if password_env else None
