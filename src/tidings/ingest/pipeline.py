@@ -181,6 +181,38 @@ class Pipeline:
             job = dataclasses.replace(job, context=decoder.envelope(body), head=lambda: body)
         return self.run(decoder.decode_bytes(body), job)
 
+    def messages(self, items: Sequence[tuple[Job, bytes, int]],
+                 max_deliveries: int | None = None) -> Tally:
+        """Several queue messages of ONE source, committed together (group commit).
+
+        Each message keeps its own key (so its own external ids and dead letters);
+        the batch shares one transaction, so a queue drains at the speed of batches,
+        not of one synced commit per message.
+        """
+        if not items:
+            return Tally()
+        first = items[0][0]
+        mtype = self.message_type(first.message_type, first.tenant)
+        decoder = self.decoder(first.message_type, first.tenant)
+        tally, batch = Tally(), _Batch()
+        for job, body, deliveries in items:
+            if max_deliveries is not None and deliveries > max_deliveries:
+                self._letter(batch, job, Reason.POISON, "message",
+                             f"delivered {deliveries} times without a commit (limit "
+                             f"{max_deliveries})", body, 1, f"{job.key}:poison")
+                continue
+            job = dataclasses.replace(job, context=decoder.envelope(body))
+            number = 0
+            try:
+                for item in decoder.decode_bytes(body):
+                    number += 1
+                    self._take(item, number, job, mtype, batch)
+            except errors.DecodeError as exc:
+                self._letter(batch, job, exc.reason, exc.location, exc.detail, body,
+                             number + 1, f"{job.key}:input")
+        self._flush(batch, first, tally, None)
+        return tally
+
     # -- one record -------------------------------------------------------------------
 
     def _take(self, item: records.Decoded, number: int, job: Job, mtype: MessageTypeConfig,

@@ -120,15 +120,16 @@ def test_killed_consumer_loses_nothing_and_duplicates_nothing(
 def test_poison_message_is_dead_lettered_after_its_deliveries(
         runtime: Runtime, pipeline: Pipeline, queue_name: str,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    real = pipeline.message
+    real = pipeline.messages
 
-    def crash_on_poison(job: Any, body: bytes, deliveries: int = 1,
-                        max_deliveries: int | None = None) -> Any:
-        if b"POISON" in body and max_deliveries is not None and deliveries <= max_deliveries:
-            raise RuntimeError("this message breaks the consumer")
-        return real(job, body, deliveries, max_deliveries)
+    def crash_on_poison(items: Any, max_deliveries: int | None = None) -> Any:
+        for _job, body, deliveries in items:
+            if b"POISON" in body and max_deliveries is not None \
+                    and deliveries <= max_deliveries:
+                raise RuntimeError("this message breaks the consumer")
+        return real(items, max_deliveries)
 
-    monkeypatch.setattr(pipeline, "message", crash_on_poison)
+    monkeypatch.setattr(pipeline, "messages", crash_on_poison)
 
     async def scenario() -> None:
         await publish(queue_name, 3)

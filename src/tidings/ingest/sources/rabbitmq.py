@@ -5,8 +5,11 @@
   failing (it crashes the consumer, or its commit always fails) is
   dead-lettered as ``poison`` once delivered ``max_deliveries`` times. On a
   classic queue only the ``redelivered`` flag is known: it counts as 2.
-- ``prefetch`` messages are in flight at most; each is decoded and committed
-  (in a worker thread), then acked. A message whose processing raises is
+- ``prefetch`` messages are in flight at most. Whatever has arrived (up to
+  ``batch_size``, waiting at most ``LINGER_SECONDS`` for more) is decoded and
+  committed in ONE transaction (in a worker thread), then acked at once
+  (``multiple=True``): a group commit, so a busy queue is not held to one synced
+  commit per message. A message whose processing raises is
   not acked: the connection is closed, RabbitMQ requeues everything unacked,
   and the consumer reconnects after a backoff doubling from
   ``reconnect_min_seconds`` to ``reconnect_max_seconds``.
@@ -39,6 +42,8 @@ __all__ = ["STATUS_EVERY_SECONDS", "RabbitMqConsumer"]
 
 log = logging.getLogger(__name__)
 STATUS_EVERY_SECONDS = 5.0
+LINGER_SECONDS = 0.02
+CONNECTION_CHECK_SECONDS = 1.0
 Report = Callable[[Tally, str | None], None]
 
 
@@ -74,9 +79,13 @@ class RabbitMqConsumer:
         try:
             async with connection:
                 queue = await self.declare(connection)
-                async with queue.iterator() as messages:
-                    async for message in messages:
-                        await self.handle(message)
+                # deliveries land in a local queue: a batch waits on it, and a wait cut
+                # short by the linger time loses nothing (the message stays there)
+                inbox: asyncio.Queue[aio_pika.abc.AbstractIncomingMessage] = asyncio.Queue()
+                await queue.consume(inbox.put)
+                while True:
+                    first = await self._next(inbox, connection)
+                    await self.handle(await self._more(first, inbox))
         except (aio_pika.exceptions.AMQPError, OSError) as exc:
             raise SourceError(f"RabbitMQ connection lost: {exc}") from exc
 
@@ -89,18 +98,67 @@ class RabbitMqConsumer:
         return await channel.declare_queue(self.config.queue, durable=True,
                                            arguments=arguments)  # type: ignore[arg-type]
 
-    async def handle(self, message: aio_pika.abc.AbstractIncomingMessage) -> None:
-        key = message.message_id or hashlib.sha256(message.body).hexdigest()
-        job = Job(self.config.name, self.config.message_type, self.config.tenant,
-                  f"{self.config.name}:{key}", self.config.batch_size)
+    @staticmethod
+    async def _next(inbox: asyncio.Queue[aio_pika.abc.AbstractIncomingMessage],
+                    connection: aio_pika.abc.AbstractConnection,
+                    ) -> aio_pika.abc.AbstractIncomingMessage:
+        """The next delivery; raises when the connection closed meanwhile."""
+        while True:
+            try:
+                return await asyncio.wait_for(inbox.get(), CONNECTION_CHECK_SECONDS)
+            except TimeoutError:
+                if connection.is_closed:
+                    raise SourceError("RabbitMQ connection lost") from None
+
+    async def _more(self, first: aio_pika.abc.AbstractIncomingMessage,
+                    inbox: asyncio.Queue[aio_pika.abc.AbstractIncomingMessage],
+                    ) -> list[aio_pika.abc.AbstractIncomingMessage]:
+        """``first`` and whatever follows within ``LINGER_SECONDS``, up to a batch."""
+        batch = [first]
+        limit = min(self.config.batch_size, self.config.prefetch)
+        while len(batch) < limit:
+            try:
+                batch.append(await asyncio.wait_for(inbox.get(), LINGER_SECONDS))
+            except TimeoutError:
+                break
+        return batch
+
+    async def handle(self, batch: list[aio_pika.abc.AbstractIncomingMessage]) -> None:
+        jobs = [(Job(self.config.name, self.config.message_type, self.config.tenant,
+                     f"{self.config.name}:{_key(m)}", self.config.batch_size), m.body,
+                 deliveries(m)) for m in batch]
         try:
-            tally = await asyncio.to_thread(self.pipeline.message, job, message.body,
-                                            deliveries(message), self.config.max_deliveries)
+            tally = await asyncio.to_thread(self.pipeline.messages, jobs,
+                                            self.config.max_deliveries)
         except Exception as exc:
-            # not acked: the broken connection hands it back to the queue
-            raise SourceError(f"message {key}: {type(exc).__name__}: {exc}") from exc
-        await message.ack()
+            if len(batch) == 1:
+                # not acked: the broken connection hands it back to the queue
+                raise SourceError(f"message {_key(batch[0])}: {type(exc).__name__}: "
+                                  f"{exc}") from exc
+            await self._one_by_one(batch, jobs)
+            return
+        # every earlier delivery on this channel was acked with its own batch
+        await batch[-1].ack(multiple=True)
         self._pending.add(tally)
+        self._report(None)
+
+    async def _one_by_one(self, batch: list[aio_pika.abc.AbstractIncomingMessage],
+                          jobs: list[tuple[Job, bytes, int]]) -> None:
+        """A batch failed: one broken message must not take its neighbours down with
+        it (their delivery counts would climb towards ``poison`` too). Each message is
+        committed alone and acked alone; the broken ones go back to the queue."""
+        failure: Exception | None = None
+        for message, job in zip(batch, jobs, strict=True):
+            try:
+                tally = await asyncio.to_thread(self.pipeline.messages, [job],
+                                                self.config.max_deliveries)
+            except Exception as exc:
+                failure = failure or exc
+                continue
+            await message.ack()
+            self._pending.add(tally)
+        if failure is not None:
+            raise SourceError(f"{type(failure).__name__}: {failure}") from failure
         self._report(None)
 
     def _report(self, error: str | None, force: bool = False) -> None:
@@ -109,6 +167,10 @@ class RabbitMqConsumer:
         if force or time.monotonic() - self._reported_at >= STATUS_EVERY_SECONDS:
             self.report(self._pending, error)
             self._pending, self._reported_at = Tally(), time.monotonic()
+
+
+def _key(message: aio_pika.abc.AbstractIncomingMessage) -> str:
+    return message.message_id or hashlib.sha256(message.body).hexdigest()
 
 
 def deliveries(message: aio_pika.abc.AbstractIncomingMessage) -> int:
