@@ -57,8 +57,8 @@ def backoff(policy: Policy, attempts: int) -> timedelta:
 
 def decide(outcome: Outcome, attempts: int, policy: Policy, now: datetime) -> Decision:
     match outcome:
-        case Sent(response=response):
-            return Decision(State.SENT, "accepted", response)
+        case Sent(response=response, provider_id=provider_id):
+            return Decision(State.SENT, "accepted", response, provider_id=provider_id)
         case Bounced(reason=reason, hard=hard):
             return Decision(State.BOUNCED, ("hard" if hard else "soft") + " bounce", reason)
         case Failed(reason=reason):

@@ -64,3 +64,6 @@ class Decision:
     reason: str
     response: str = ""
     due_at: datetime | None = None
+    provider_id: str | None = None
+    """The provider's own id of the message (SES MessageId, Twilio SID): feedback finds
+    the message by it."""

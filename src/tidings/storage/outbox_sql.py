@@ -149,7 +149,10 @@ class SqlOutbox:
                        M.c.leased_by == worker)
                 .values(state=bindparam("b_state"), due_at=bindparam("b_due"),
                         sent_at=bindparam("b_sent"), last_error=bindparam("b_error"),
-                        provider_response=bindparam("b_response"), leased_by=None,
+                        provider_response=bindparam("b_response"),
+                        provider_message_id=func.coalesce(bindparam("b_provider_id"),
+                                                          M.c.provider_message_id),
+                        leased_by=None,
                         lease_until=None, updated_at=now))
         with self.engine.begin() as conn:
             owned = self._still_ours(conn, worker, [c.id for c, _ in decisions])
@@ -303,7 +306,8 @@ def _decision_params(claimed: Claimed, decision: Decision, now: datetime) -> dic
     return {"b_id": claimed.id, "b_state": decision.state.value,
             "b_due": decision.due_at or now, "b_sent": now if sent else None,
             "b_error": None if sent else f"{decision.reason}: {decision.response}"[:2000],
-            "b_response": decision.response[:2000] or None}
+            "b_response": decision.response[:2000] or None,
+            "b_provider_id": decision.provider_id}
 
 
 def _message_row(tenant: str, event_id: int | None, m: NewMessage, now: datetime) -> dict[str, Any]:

@@ -135,3 +135,11 @@ def test_header_injection_at_build_fails_without_provider_call(outbox: SqlOutbox
     dispatcher.step()
     (row,) = outbox.list("acme")
     assert row["state"] == "failed" and provider.calls == []
+
+
+def test_provider_id_is_kept_for_feedback(outbox: SqlOutbox, clock: FakeClock) -> None:
+    provider = Scripted([Sent("202 accepted", provider_id="SM0123456789")])
+    dispatcher = setup(outbox, clock, [message(1, clock)], Policy(), provider)
+    dispatcher.step()
+    (row,) = outbox.list("acme")
+    assert outbox.get("acme", row["id"])["provider_message_id"] == "SM0123456789"
