@@ -31,6 +31,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # The browser tests hold Playwright's sync loop open for the rest of the session
+    # (one browser for all of them); nothing that calls asyncio.run may come after.
+    items.sort(key=lambda item: "/tests/e2e/" in str(item.path))
     if config.getoption("--runslow"):
         return
     skip = pytest.mark.skip(reason="slow: run with --runslow")
