@@ -23,6 +23,8 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-net
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 TIMEOUT_MS = 10_000
+MAX_SHOT_PX = 8000
+FRAME_PAINT_MS = 60
 
 
 @pytest.fixture(scope="session")
@@ -65,6 +67,12 @@ class Shots:
         slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
         for label, size in (("desktop", DESKTOP), ("phone", PHONE)):
             page.set_viewport_size(size)  # type: ignore[attr-defined]
+            # The whole page as one viewport: Chromium does not paint sandboxed (cross-origin)
+            # frames outside the viewport, so a plain full-page shot shows them blank.
+            height = page.evaluate("document.documentElement.scrollHeight")  # type: ignore[attr-defined]
+            page.set_viewport_size({"width": size["width"],  # type: ignore[attr-defined]
+                                    "height": min(max(height, size["height"]), MAX_SHOT_PX)})
+            page.wait_for_timeout(FRAME_PAINT_MS)  # type: ignore[attr-defined]
             path = self.folder / f"{slug}.{label}.png"
             page.screenshot(path=str(path), full_page=True)  # type: ignore[attr-defined]
             self.taken.append(path)

@@ -8,6 +8,7 @@ why it bounced.
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -121,3 +122,19 @@ def test_an_operator_opens_a_bounced_message_and_sees_why(page: Any, world: Worl
     assert "Why it is bounced" in why.inner_text()
     assert BOUNCE_REPLY in why.inner_text()
     shots(page, "journey-operator-bounced-message")
+
+
+def test_an_operator_edits_sample_data_and_the_preview_follows(page: Any, world: World,
+                                                               shots: Shots) -> None:
+    sign_in(page, world, "operator")
+    page.goto(world.base + "/portal/ops/templates/order_confirmed")
+    sample = page.get_by_label("Sample data (JSON)")
+    data = json.loads(sample.input_value())
+    data["customer"]["name"] = "Margaret Hamilton"
+    sample.fill(json.dumps(data, indent=2))
+    frame = page.frame_locator("iframe#preview-frame")
+    frame.get_by_text("Thank you, Margaret Hamilton!").wait_for()
+    assert "Margaret Hamilton" in page.inner_text("#preview-text")
+    sample.fill("{ not json")
+    page.get_by_text("The sample data is not valid JSON").wait_for()
+    shots(page, "journey-operator-template-preview-error")

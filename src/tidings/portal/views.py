@@ -22,7 +22,8 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from tidings.portal import csrf, nav
 from tidings.portal.auth import Portal, clear_cookie, csrf_key, ensure_pre_session, set_cookie
 
-__all__ = ["FLASH_COOKIE", "duration", "environment", "flash_redirect", "page", "query_with"]
+__all__ = ["FLASH_COOKIE", "cursor", "duration", "environment", "flash_redirect", "page",
+           "query_with"]
 
 TEMPLATES = Path(__file__).parent / "templates"
 FLASH_COOKIE = "tidings_flash"
@@ -56,6 +57,16 @@ def duration(seconds: float | None) -> str:
     if hours:
         return f"{hours} h {mins} min"
     return f"{mins} min"
+
+
+def cursor(value: str | None) -> int | None:
+    """A paging cursor from the address; anything but a positive number means "from the top"
+    (an edited address gets the first page, not an error)."""
+    try:
+        number = int(value or "")
+    except ValueError:
+        return None
+    return number if number > 0 else None
 
 
 def environment() -> jinja2.Environment:

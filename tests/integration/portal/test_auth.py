@@ -187,3 +187,12 @@ def test_removing_a_user_ends_its_sessions(app: FastAPI, signed_in: SignIn) -> N
     assert client.get("/portal/reports").status_code == 200
     app.state.portal.accounts.remove(USERS["business_unit"][0])
     assert client.get("/portal/reports", follow_redirects=False).status_code == 303
+
+
+def test_ended_sessions_are_swept_at_the_next_sign_in(app: FastAPI, runtime: Runtime,
+                                                      signed_in: SignIn, clock: FakeClock) -> None:
+    signed_in("retailer")
+    clock.advance(timedelta(seconds=sessions.IDLE_SECONDS + 1))
+    signed_in("supplier")
+    with runtime.engine.connect() as conn:
+        assert len(conn.execute(select(portal_sessions.c.token_hash)).all()) == 1

@@ -46,6 +46,9 @@ def test_the_queue_filters_by_status_recipient_and_date(runtime: Runtime, clock:
     assert f'href="/portal/ops/messages/{first[0]}"' in client.get(
         "/portal/ops/messages?state=sent").text
     assert "could not be read" in client.get("/portal/ops/messages?from=yesterday").text
+    for edited in ("/portal/ops/messages?before=abc", "/portal/ops/dead-letters?before=-1",
+                   "/portal/exceptions?offset=x&age=forever&sort=nonsense"):
+        assert client.get(edited).status_code == 200, edited
 
 
 def test_hold_release_and_an_illegal_action(runtime: Runtime, signed_in: SignIn) -> None:

@@ -29,9 +29,9 @@ PREVIEW_BYTES = 20_000
 
 
 @router.get("")
-async def index(request: Request, portal: auth.PortalDep, user: User = Operator,
-                before: int | None = None) -> Response:
+async def index(request: Request, portal: auth.PortalDep, user: User = Operator) -> Response:
     q = request.query_params
+    before = views.cursor(q.get("before"))
     filters = {"source": q.get("source") or None, "reason": q.get("reason") or None,
                "status": q.get("status") or None}
     store = SqlDeadLetters(portal.runtime.engine)

@@ -85,9 +85,9 @@ def _filters(request: Request) -> dict[str, Any]:
 
 
 @router.get("")
-async def queue(request: Request, portal: auth.PortalDep, user: User = Operator,
-                before: int | None = None) -> Response:
+async def queue(request: Request, portal: auth.PortalDep, user: User = Operator) -> Response:
     f = _filters(request)
+    before = views.cursor(request.query_params.get("before"))
     start, end = _day(f["from"]), _day(f["to"])
     rows = await run_in_threadpool(
         lambda: portal.runtime.outbox.list(

@@ -67,8 +67,10 @@ async def sign_in(request: Request, portal: auth.PortalDep, login: str = Form(""
 
 
 def _switch_session(portal: auth.Portal, old: str | None, user_id: int, now: datetime) -> str:
+    """A fresh session (the old one, if any, ends); ended sessions of anyone are swept."""
     if old:
         portal.sessions.close(old)
+    portal.sessions.purge(now)
     return portal.sessions.open(user_id, now)
 
 
