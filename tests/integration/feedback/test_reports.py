@@ -168,6 +168,7 @@ def test_scheduled_report_fires_once_and_renders(runtime: Runtime, project_dir: 
         cid = str(image["Content-ID"]).strip("<>")
         assert f"cid:{cid}" in html
         png = image.get_payload(decode=True)
+        assert isinstance(png, bytes)
         assert png.startswith(b"\x89PNG") and Image.open(io.BytesIO(png)).size == (720, 360)
     assert "order.confirmed" in html and "<td" in html
     (attachment,) = [p for p in mail.iter_attachments() if p.get_content_type() == "text/csv"]

@@ -63,7 +63,7 @@ def sent(client: TestClient, runtime: Runtime, email: str = "ada@example.com") -
 def ses(kind: str, **extra: Any) -> dict[str, Any]:
     mail = {"timestamp": "2026-01-05T09:00:00.000Z", "messageId": "0100018e-ses-0001",
             "destination": ["ada@example.com"], "commonHeaders": {"messageId": MID}}
-    bodies = {
+    bodies: dict[str, dict[str, Any]] = {
         "Bounce": {"bounce": {"bounceType": "Permanent", "bounceSubType": "General",
                               "bouncedRecipients": [{"emailAddress": "ada@example.com",
                                                      "status": "5.1.1"}],
