@@ -185,6 +185,105 @@ class Engine:
                 p.kill()
 
 
+AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
+
+
+def add_rabbit_source(folder: Path, queue: str) -> None:
+    config = folder / "tidings.toml"
+    config.write_text(config.read_text() + (
+        f'\n[[sources]]\nname = "oms-queue"\ntype = "rabbitmq"\ntenant = "acme"\n'
+        f'message_type = "order.confirmed"\nqueue = "{queue}"\nprefetch = 500\n'
+        f'batch_size = 100\n'))
+
+
+def publish_all(queue: str, n: int) -> tuple[dict[str, float], float]:
+    """Publish n order payloads with publisher confirms; event id -> confirm time."""
+    import asyncio
+
+    import aio_pika
+
+    async def run() -> dict[str, float]:
+        confirmed: dict[str, float] = {}
+        connection = await aio_pika.connect_robust(AMQP_URL)
+        async with connection:
+            channel = await connection.channel(publisher_confirms=True)
+            await channel.declare_queue(queue, durable=True,
+                                        arguments={"x-queue-type": "quorum"})
+            for start in range(0, n, BATCH):
+                pending = []
+                for i in range(start, min(start + BATCH, n)):
+                    e = event(i)
+                    body = json.dumps(e["data"]).encode()
+                    pending.append((e["id"], channel.default_exchange.publish(
+                        aio_pika.Message(body, message_id=e["id"], content_type="application/json",
+                                         delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
+                        routing_key=queue)))
+                await asyncio.gather(*(confirm for _, confirm in pending))
+                done = time.time()
+                for key, _ in pending:
+                    confirmed[key] = done
+        return confirmed
+
+    t0 = time.time()
+    return asyncio.run(run()), t0
+
+
+def run_rabbit(db: str, workers: int, n: int, sink: Sink) -> dict[str, Any]:
+    """The same pipeline fed from a RabbitMQ quorum queue instead of HTTP."""
+    folder = Path(tempfile.mkdtemp(prefix="tidings-bench-"))
+    make_project(folder, sink.port)
+    queue = f"tidings-bench-{random.randrange(16**8):08x}"
+    add_rabbit_source(folder, queue)
+    db_url, drop = make_db(db, folder)
+    engine = Engine(folder, db_url, free_port())
+    env = engine.env()
+    subprocess.run([*TIDINGS, "db", "upgrade"], env=env, check=True, stdout=subprocess.DEVNULL)
+    os.environ["TIDINGS_AMQP_URL"] = AMQP_URL
+    try:
+        engine.start_workers(workers)
+        time.sleep(3.0)
+        cpu0, load = engine.cpu_s(), loadavg()
+        confirmed, t0 = publish_all(queue, n)
+        t_published = time.time()
+        wait_sent(db_url, n, timeout=600)
+        cpu = engine.cpu_s() - cpu0
+        hwm = engine.hwm_mb()
+    finally:
+        engine.stop()
+    rows = _sent_by_external(db_url)
+    if drop:
+        drop()
+    shutil.rmtree(folder, ignore_errors=True)
+    latencies = [sent - confirmed[key] for key, sent in rows.items() if key in confirmed]
+    result = {
+        "db": db, "workers": workers, "events": n, "messages": len(rows), "mode": "rabbitmq",
+        "rate_asked": None, "loadavg_before": load,
+        "events_per_s_accepted": round(n / (t_published - t0), 1),
+        "emails_per_s": round(len(rows) / (max(rows.values()) - t0), 1),
+        "latency_p50_ms": round(percentile(latencies, 0.5) * 1000, 1),
+        "latency_p99_ms": round(percentile(latencies, 0.99) * 1000, 1),
+        "engine_cpu_us_per_msg": round(cpu / len(rows) * 1e6), "sink_cpu_us_per_msg": None,
+        "postgres_cpu_us_per_msg": None, "peak_rss_mb_per_process": hwm,
+    }
+    print(json.dumps(result), flush=True)
+    return result
+
+
+def _sent_by_external(db_url: str) -> dict[str, float]:
+    """Confirmed event key -> SMTP acceptance time (the key is the AMQP message id)."""
+    engine = create_engine(db_url.replace("postgresql://", "postgresql+psycopg://"))
+    with engine.connect() as conn:
+        rows = conn.execute(text("select e.external_id, m.sent_at from messages m "
+                                 "join events e on e.id = m.event_id")).all()
+    engine.dispose()
+    out = {}
+    for external, sent_at in rows:
+        value = sent_at if isinstance(sent_at, datetime) else datetime.fromisoformat(sent_at)
+        key = next((part for part in external.split(":") if part.startswith("SO-")), external)
+        out[key] = value.replace(tzinfo=UTC).timestamp()
+    return out
+
+
 def make_db(kind: str, folder: Path) -> tuple[str, Any]:
     if kind == "sqlite":
         return f"sqlite:///{folder / 'tidings.db'}", None
@@ -366,6 +465,7 @@ def main() -> int:
     ap.add_argument("--dbs", default=None, help="comma list: sqlite,postgres")
     ap.add_argument("--workers", default=None, help="comma list of worker process counts")
     ap.add_argument("--no-peers", action="store_true")
+    ap.add_argument("--only-rabbit", action="store_true", help="just the RabbitMQ run")
     a = ap.parse_args()
     n = a.events or (4000 if a.quick else 20000)
     dbs = (a.dbs or ("sqlite" if a.quick else "sqlite,postgres")).split(",")
@@ -375,6 +475,13 @@ def main() -> int:
                               "machine": {"ncpu": os.cpu_count(), "loadavg": loadavg()},
                               "runs": []}
     sink = Sink()
+    if a.only_rabbit:
+        try:
+            report["runs"].append(run_rabbit("sqlite", max(workers), n, sink))
+        finally:
+            sink.stop()
+        print_table(report)
+        return 0
     try:
         for db in dbs:
             for w in workers:
@@ -383,6 +490,8 @@ def main() -> int:
         report["runs"].append(run_pipeline("sqlite", max(workers), n, sink, send_only=True))
         report["runs"].append(run_pipeline("sqlite", max(workers), min(n, 10000), sink,
                                            rate=best / 2))
+        if not a.quick:
+            report["runs"].append(run_rabbit("sqlite", max(workers), n, sink))
     finally:
         sink.stop()
     if not a.no_peers:

@@ -198,21 +198,21 @@ def _register_subcommands() -> None:
     from tidings import cli_admin
     cli.add_command(cli_admin.keys)
     cli.add_command(cli_admin.messages)
+    from tidings import cli_users
+    cli.add_command(cli_users.users)
     from tidings import cli_channels
     for command in (cli_channels.sync, cli_channels.channels, cli_channels.providers,
                     cli_channels.communication_channels):
         cli.add_command(command)
     cli_admin.messages.add_command(cli_channels.messages_add)
-    from tidings import cli_users
-    cli.add_command(cli_users.users)
+    from tidings import cli_sources
+    cli.add_command(cli_sources.sources)
+    cli.add_command(cli_sources.dlq)
     from tidings import cli_sla
     cli.add_command(cli_sla.sla)
     from tidings import cli_feedback
     for command in (cli_feedback.suppression, cli_feedback.reports, cli_feedback.returns):
         cli.add_command(command)
-    from tidings import cli_sources
-    cli.add_command(cli_sources.sources)
-    cli.add_command(cli_sources.dlq)
     try:
         from tidings import cli_layout
     except ImportError:  # the layout tools are optional in a partial install

@@ -30,12 +30,12 @@ def create_app(runtime: Runtime) -> FastAPI:
     problems.install(app)
     for module in (events, messages, templates, callbacks):
         app.include_router(module.router)
+    app.include_router(sources_api.router)
+    app.include_router(sla_api.router)
     app.include_router(channels_api.router)
     app.include_router(manual_api.router)
     for feedback_module in (feedback_api, reports_api, tracking_api, prometheus):
         app.include_router(feedback_module.router)
-    app.include_router(sla_api.router)
-    app.include_router(sources_api.router)
     _event_schema(app)
     portal_web.mount(app)
 

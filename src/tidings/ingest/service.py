@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import functools
+import re
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from email.utils import parseaddr
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from tidings.clock import Clock
@@ -86,7 +89,7 @@ class Ingestor:
         for attempt in (1, 2):
             try:
                 with self.engine.begin() as conn:
-                    accepted = [self._commit_one(conn, tenant, p, source) for p in prepared]
+                    accepted = self._commit(conn, tenant, prepared, source)
                     if on_commit is not None:
                         on_commit(conn, accepted)
                 return accepted
@@ -180,40 +183,94 @@ class Ingestor:
                 errors.append(EventError(f"{event.location}/data", f"{name}: {exc}",
                                          "header_injection"))
                 continue
-            if name != "Subject" and "@" not in parseaddr(value)[1]:
+            if name != "Subject" and not _is_address(value):
                 errors.append(EventError(f"{event.location}/data",
                                          f"{name}: {value!r} is not an email address",
                                          "schema_violation"))
         if errors:
             raise Rejected(errors)
 
-    def _commit_one(self, conn: Connection, tenant: str, prepared: Prepared,
-                    source: str) -> Accepted:
-        event, now = prepared.event, self.clock.now()
-        if event.external_id is not None:
-            existing = _existing_event(conn, tenant, event.external_id)
-            if existing is not None:
-                return existing
-        inserted = conn.execute(tables.events.insert().values(
-            tenant=tenant, type=event.type, external_id=event.external_id, source=source,
-            payload=orjson.dumps(event.data), received_at=now)).inserted_primary_key
-        assert inserted is not None
-        event_id = int(inserted[0])
-        ids = self.outbox.insert(conn, tenant, event_id, prepared.messages, now)
-        return Accepted(event_id, event.external_id, False, [i for i in ids if i is not None],
-                        prepared.skipped)
+    def _commit(self, conn: Connection, tenant: str, prepared: Sequence[Prepared],
+                source: str) -> list[Accepted]:
+        """Insert every new event and its messages with one statement per table."""
+        now = self.clock.now()
+        externals = [p.event.external_id for p in prepared if p.event.external_id]
+        known = _existing_events(conn, tenant, externals)
+        fresh = [p for p in _first_of_each(prepared) if p.event.external_id not in known]
+        event_ids = _insert_events(conn, tenant, fresh, source, now)
+        items = [(event_ids[id(p)], m) for p in fresh for m in p.messages]
+        message_ids = iter(self.outbox.insert_many(conn, tenant, items, now))
+        made = {id(p): Accepted(event_ids[id(p)], p.event.external_id, False,
+                                [i for i in (next(message_ids) for _ in p.messages)
+                                 if i is not None], p.skipped) for p in fresh}
+        by_external = {a.external_id: a for a in made.values() if a.external_id}
+        out = []
+        for p in prepared:
+            if id(p) in made:
+                out.append(made[id(p)])
+                continue
+            # a duplicate: of a committed event, or of an earlier event in this batch
+            first = known.get(p.event.external_id or "") or by_external[p.event.external_id]
+            out.append(Accepted(first.event_id, first.external_id, True, first.message_ids, []))
+        return out
 
 
-def _existing_event(conn: Connection, tenant: str, external_id: str) -> Accepted | None:
+def _first_of_each(prepared: Sequence[Prepared]) -> list[Prepared]:
+    seen: set[str] = set()
+    out = []
+    for p in prepared:
+        key = p.event.external_id
+        if key is not None and key in seen:
+            continue
+        if key is not None:
+            seen.add(key)
+        out.append(p)
+    return out
+
+
+def _insert_events(conn: Connection, tenant: str, fresh: Sequence[Prepared], source: str,
+                   now: datetime) -> dict[int, int]:
+    if not fresh:
+        return {}
+    e = tables.events
+    rows = [{"tenant": tenant, "type": p.event.type, "external_id": p.event.external_id,
+             "source": source, "payload": orjson.dumps(p.event.data), "received_at": now}
+            for p in fresh]
+    ids = conn.execute(insert(e).returning(e.c.id, sort_by_parameter_order=True),
+                       rows).scalars().all()
+    return {id(p): int(i) for p, i in zip(fresh, ids, strict=True)}
+
+
+def _existing_events(conn: Connection, tenant: str,
+                     externals: Sequence[str]) -> dict[str, Accepted]:
+    if not externals:
+        return {}
     e, m = tables.events, tables.messages
-    row = conn.execute(select(e.c.id).where(e.c.tenant == tenant,
-                                            e.c.external_id == external_id)).first()
-    if row is None:
-        return None
-    ids = conn.execute(select(m.c.id).where(m.c.event_id == row.id).order_by(m.c.id)).scalars()
-    return Accepted(row.id, external_id, True, list(ids), [])
+    rows = conn.execute(select(e.c.id, e.c.external_id).where(
+        e.c.tenant == tenant, e.c.external_id.in_(list(set(externals))))).all()
+    if not rows:
+        return {}
+    ids = {r.id: r.external_id for r in rows}
+    messages: dict[int, list[int]] = {i: [] for i in ids}
+    for message_id, event_id in conn.execute(select(m.c.id, m.c.event_id).where(
+            m.c.event_id.in_(list(ids))).order_by(m.c.id)):
+        messages[event_id].append(message_id)
+    return {ext: Accepted(i, ext, True, messages[i], []) for i, ext in ids.items()}
+
+
+_PLAIN_ADDRESS = re.compile(r"[^\s<>()\[\]@,;:\\\"]+@[^\s<>()\[\]@,;:\\\"]+")
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_address(value: str) -> bool:
+    """An address, with or without a display name; bare ones skip the slow parser."""
+    return _PLAIN_ADDRESS.fullmatch(value) is not None or "@" in parseaddr(value)[1]
+
+
+@functools.lru_cache(maxsize=1024)
+def _domain(sender: str) -> str:
+    return parseaddr(sender)[1].rpartition("@")[2] or "tidings.invalid"
 
 
 def _message_id(sender: str) -> str:
-    domain = parseaddr(sender)[1].rpartition("@")[2] or "tidings.invalid"
-    return f"<{uuid.uuid4().hex}@{domain}>"
+    return f"<{uuid.uuid4().hex}@{_domain(sender)}>"

@@ -137,11 +137,11 @@ class Background:
             dispatcher = self.runtime.dispatcher(index)
             self._spawn(f"dispatcher-{index}", dispatcher.run, self.stop, poll, self.runtime.wake)
         self._spawn("maintenance", self._maintain)
-        for name, loop in self.runtime.sla.loops():
-            self._spawn(name, loop, self.stop)
         if self.runtime.project.config.sources:
             from tidings.ingest.sources import runner
             self._spawn("sources", runner.run_in_thread, self.runtime, self.stop)
+        for name, loop in self.runtime.sla.loops():
+            self._spawn(name, loop, self.stop)
 
     def _spawn(self, name: str, target: object, *args: object) -> None:
         thread = threading.Thread(target=target, args=args, name=name, daemon=True)  # type: ignore[arg-type]
