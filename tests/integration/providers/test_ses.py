@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import email
 import email.policy
+import os
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -35,6 +36,8 @@ def moto_url() -> Iterator[str]:
         with moto.moto_server() as url:
             yield url
     except FileNotFoundError as exc:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"moto server cannot start in CI: {exc}")
         pytest.skip(str(exc))
 
 
