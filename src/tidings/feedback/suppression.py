@@ -9,6 +9,8 @@ claimed batch. Addresses compare lower-cased; phone numbers as given (E.164).
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Sequence
 from datetime import datetime
 from email.utils import parseaddr
@@ -21,8 +23,16 @@ from tidings.storage.outbox_sql import SqlOutbox
 __all__ = ["address_of", "filter_claimed"]
 
 
+_BARE = re.compile(r"[^\s<>(),;:\"]+")
+
+
+@functools.lru_cache(maxsize=8192)
 def address_of(value: str) -> str:
-    """``"Ada <Ada@Example.com>"`` -> ``"ada@example.com"``; a phone number stays itself."""
+    """``"Ada <Ada@Example.com>"`` -> ``"ada@example.com"``; a phone number stays itself.
+
+    Bare addresses and numbers (nearly every recipient) skip the slow parser."""
+    if _BARE.fullmatch(value.strip()):
+        return value.strip().lower()
     addr = parseaddr(value)[1] or value
     return addr.strip().lower()
 
