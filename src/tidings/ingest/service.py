@@ -210,7 +210,8 @@ class Ingestor:
                 out.append(made[id(p)])
                 continue
             # a duplicate: of a committed event, or of an earlier event in this batch
-            first = known.get(p.event.external_id or "") or by_external[p.event.external_id]
+            key = p.event.external_id or ""  # only events with an external id repeat
+            first = known.get(key) or by_external[key]
             out.append(Accepted(first.event_id, first.external_id, True, first.message_ids, []))
         return out
 
