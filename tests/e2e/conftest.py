@@ -1,4 +1,6 @@
-"""End-to-end fixtures: one served portal (``world.World``) and one headless Chromium per session.
+"""End-to-end fixtures: one served portal (``world.World``) and one headless Chromium for all
+the browser tests, closed when the last of them is done (Playwright's sync API holds an event
+loop open while it runs, so nothing that calls ``asyncio.run`` may run in between).
 
 Chromium is Debian's (``/usr/bin/chromium``), driven by Playwright; ``playwright install`` is
 never needed. Screenshots go to a temporary folder, or to ``tests/e2e/screenshots/`` when
@@ -27,14 +29,14 @@ MAX_SHOT_PX = 8000
 FRAME_PAINT_MS = 60
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     built = World.start(tmp_path_factory.mktemp("e2e") / "project")
     yield built
     built.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[object]:
     if not CHROMIUM.exists():
         if IN_CI:

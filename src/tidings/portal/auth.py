@@ -12,7 +12,6 @@ or the ``X-CSRF-Token`` header must match the token derived from the browser's s
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
@@ -35,11 +34,13 @@ __all__ = [
     "PortalDep",
     "SignInRequired",
     "UserDep",
+    "clear_cookie",
     "csrf_guard",
     "csrf_key",
     "portal_of",
     "roles",
     "set_cookie",
+    "set_pre_session",
 ]
 
 SESSION_COOKIE = "tidings_session"
@@ -153,13 +154,9 @@ def _is_form(request: Request) -> bool:
     return kind.startswith(("application/x-www-form-urlencoded", "multipart/form-data"))
 
 
-def ensure_pre_session(request: Request, response: Response, portal: Portal) -> str:
-    """The CSRF key of a signed-out browser, set as a cookie if it has none yet."""
-    key = csrf_key(request)
-    if key is None:
-        key = secrets.token_urlsafe(32)
-        set_cookie(request, response, portal, PRE_COOKIE, key, PRE_COOKIE_SECONDS)
-    return key
+def set_pre_session(request: Request, response: Response, portal: Portal, key: str) -> None:
+    """Give a signed-out browser the pre-session cookie its CSRF token derives from."""
+    set_cookie(request, response, portal, PRE_COOKIE, key, PRE_COOKIE_SECONDS)
 
 
 def is_secure(request: Request, portal: Portal) -> bool:

@@ -8,6 +8,7 @@ follows a form (post, redirect, get), so reloading the page does not repeat the 
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,7 +21,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from tidings.portal import csrf, nav
-from tidings.portal.auth import Portal, clear_cookie, csrf_key, ensure_pre_session, set_cookie
+from tidings.portal.auth import Portal, clear_cookie, csrf_key, set_cookie, set_pre_session
 
 __all__ = ["FLASH_COOKIE", "cursor", "duration", "environment", "flash_redirect", "page",
            "query_with"]
@@ -28,6 +29,7 @@ __all__ = ["FLASH_COOKIE", "cursor", "duration", "environment", "flash_redirect"
 TEMPLATES = Path(__file__).parent / "templates"
 FLASH_COOKIE = "tidings_flash"
 FLASH_SECONDS = 60
+PRE_SESSION_BYTES = 32
 Kind = Literal["ok", "error", "info"]
 
 
@@ -113,14 +115,16 @@ def page(request: Request, portal: Portal, template: str, context: Mapping[str, 
          status_code: int = 200) -> HTMLResponse:
     """Render ``template`` with the shared context; a flash message is shown once."""
     user = getattr(request.state, "user", None)
-    response = HTMLResponse(status_code=status_code)
-    key = csrf_key(request) or ensure_pre_session(request, response, portal)
+    key = csrf_key(request)
+    new_key = None if key else secrets.token_urlsafe(PRE_SESSION_BYTES)
     flash = _read_flash(request, portal)
-    shared = {"request": request, "user": user, "flash": flash,
-              "csrf_field": csrf.FIELD, "csrf_token": csrf.token_for(portal.secret, key),
+    shared = {"request": request, "user": user, "flash": flash, "csrf_field": csrf.FIELD,
+              "csrf_token": csrf.token_for(portal.secret, key or str(new_key)),
               "nav": nav.items(user, request.url.path) if user else []}
-    response.body = response.render(_ENV.get_template(template).render({**shared, **context}))
-    response.headers["content-length"] = str(len(response.body))
+    html = _ENV.get_template(template).render({**shared, **context})
+    response = HTMLResponse(html, status_code=status_code)
+    if new_key:
+        set_pre_session(request, response, portal, new_key)
     if flash is not None:
         clear_cookie(request, response, portal, FLASH_COOKIE)
     return response
