@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -213,7 +214,9 @@ def main() -> int:
     print(f"sent per second from the release: {result.per_second}")
     busy = [n for n in result.per_process.values() if n]
     ok = abs(error) <= TOLERANCE and len(busy) == args.processes
-    print("PASS" if ok else "FAIL")
+    print("PASS" if ok else f"FAIL (worker logs in {folder / 'project'})")
+    if ok:
+        shutil.rmtree(folder, ignore_errors=True)
     return 0 if ok else 1
 
 
