@@ -149,3 +149,23 @@ def test_class_rows_apply_when_no_exact_row() -> None:
 ])
 def test_code_of(outcome: Sent | Deferred | Bounced | Failed, code: str) -> None:
     assert code_of(outcome) == code
+
+
+# Each HTTP vendor's own reading of an answer, then its seeded status table: the action the
+# dispatcher takes for (vendor status) -> (sent | retry | failover | fail | bounce).
+VENDOR_HTTP = [(200, "sent"), (201, "sent"), (202, "sent"), (400, "fail"), (401, "failover"),
+               (403, "failover"), (404, "fail"), (405, "fail"), (413, "fail"), (415, "fail"),
+               (429, "retry"), (500, "failover"), (503, "failover")]
+
+
+@pytest.mark.parametrize("provider_type", ["ses", "twilio", "http_sms", "webpush", "print_api"])
+def test_vendor_answers_through_their_seeded_tables(provider_type: str) -> None:
+    from tidings.providers import http_outcome
+    cases: list[tuple[Outcome, str]] = [
+        (http_outcome.from_status(status, f"HTTP {status}", retry_after=3.0 if status == 429
+                                  else None), action) for status, action in VENDOR_HTTP]
+    if provider_type == "webpush":  # a push subscription that is gone bounces the recipient
+        cases = [c for c in cases if c[0].code != "404"] + [
+            (http_outcome.from_status(410, "HTTP 410"), "bounce"),
+            (http_outcome.from_status(404, "HTTP 404"), "bounce")]
+    assert_status_table(provider_type, cases)
