@@ -17,6 +17,7 @@ from fastapi import APIRouter, Header, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
+from tidings.api import bodies
 from tidings.api.deps import RuntimeDep, TenantDep
 from tidings.api.problems import Problem
 from tidings.ingest.service import Accepted, InboundEvent, Rejected
@@ -40,7 +41,7 @@ _EVENT_KEYS = {"type", "data", "id", "occurred_at"}
                                        "items": {"$ref": "#/components/schemas/Event"}}]}}}}})
 async def post_events(request: Request, runtime: RuntimeDep, tenant: TenantDep,
                       idempotency_key: str | None = Header(default=None)) -> Response:
-    body = await _read_body(request, runtime.settings.max_body_bytes)
+    body = await bodies.read_json(request, runtime.settings.max_body_bytes)
     events = _parse(body, runtime.settings.max_batch_events)
     if idempotency_key is None:
         return await _ingest(runtime, tenant, events, None)
@@ -89,26 +90,6 @@ async def _ingest(runtime: Any, tenant: str, events: list[InboundEvent],
                                   for e in exc.errors]) from exc
     runtime.wake.set()
     return Response(answer["body"], status_code=202, media_type="application/json")
-
-
-async def _read_body(request: Request, limit: int) -> bytes:
-    media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    if media != "application/json" and not (media.startswith("application/")
-                                            and media.endswith("+json")):
-        raise Problem(415, "unsupported-media-type", "Send JSON.",
-                      f"Content-Type must be application/json, not {media or 'missing'!r}.")
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise Problem(413, "payload-too-large", "The body is too large.",
-                      f"At most {limit} bytes are accepted.")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise Problem(413, "payload-too-large", "The body is too large.",
-                          f"At most {limit} bytes are accepted.")
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _parse(body: bytes, max_events: int) -> list[InboundEvent]:

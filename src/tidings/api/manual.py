@@ -17,6 +17,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
+from tidings.api import bodies
 from tidings.api.deps import RuntimeDep, TenantDep
 from tidings.api.problems import Problem
 from tidings.channels import manual
@@ -37,7 +38,7 @@ async def add_message(request: Request, runtime: RuntimeDep, tenant: TenantDep,
     if idempotency_key is not None and not 0 < len(idempotency_key) <= MAX_KEY_CHARS:
         raise Problem(400, "bad-idempotency-key",
                       f"Idempotency-Key must be 1-{MAX_KEY_CHARS} characters.")
-    message = _parse(await _body(request))
+    message = _parse(await bodies.read_json(request, MAX_BODY_BYTES))
 
     def add() -> tuple[int, bool]:
         now = runtime.clock.now()
@@ -56,21 +57,6 @@ async def add_message(request: Request, runtime: RuntimeDep, tenant: TenantDep,
             "provider": row["provider"], "due_at": row["due_at"].isoformat()}
     return JSONResponse(body, status_code=201 if created else 200,
                         headers={} if created else {"Idempotent-Replayed": "true"})
-
-
-async def _body(request: Request) -> bytes:
-    media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    if media != "application/json":
-        raise Problem(415, "unsupported-media-type", "Send JSON.",
-                      f"Content-Type must be application/json, not {media or 'missing'!r}.")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise Problem(413, "payload-too-large", "The body is too large.",
-                          f"At most {MAX_BODY_BYTES} bytes are accepted.")
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _parse(body: bytes) -> manual.ManualMessage:
