@@ -72,6 +72,10 @@ class TokenBox:
             return None
         try:
             box = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+            # base64 ignores the spare low bits of the last character: only the one
+            # canonical spelling of a token is the token (a changed character is refused)
+            if base64.urlsafe_b64encode(box).rstrip(b"=").decode("ascii") != token:
+                return None
             plain = self._aead.decrypt(box[:NONCE_BYTES], box[NONCE_BYTES:],
                                        purpose.value.encode())
             header, _, url = plain.decode().partition(_SEP.decode())
