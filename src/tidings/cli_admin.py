@@ -3,22 +3,12 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import click
 
-from tidings.cli_options import env_option
+from tidings.cli_options import env_option, root_context, tenant_option
 
 __all__ = ["keys", "messages"]
-
-
-def _ctx() -> Any:
-    return click.get_current_context().find_root().obj
-
-
-def _tenant_option(fn: Any) -> Any:
-    return env_option("--tenant", "-t", envvar="TIDINGS_TENANT", required=True,
-                      help="Tenant id.")(fn)
 
 
 @click.group()
@@ -27,11 +17,11 @@ def keys() -> None:
 
 
 @keys.command("create")
-@_tenant_option
+@tenant_option
 @env_option("--label", envvar="TIDINGS_KEY_LABEL", default="", help="What the key is for.")
 def keys_create(tenant: str, label: str) -> None:
     """Create a key and print it (the only time it is shown)."""
-    runtime = _ctx().runtime()
+    runtime = root_context().runtime()
     if tenant not in {t.id for t in runtime.project.config.tenants}:
         raise click.ClickException(f"unknown tenant {tenant!r}")
     click.echo(runtime.keys.create(tenant, label, runtime.clock.now()))
@@ -41,7 +31,7 @@ def keys_create(tenant: str, label: str) -> None:
 @env_option("--tenant", "-t", envvar="TIDINGS_TENANT", default=None, help="Tenant id.")
 def keys_list(tenant: str | None) -> None:
     """List keys (prefixes only)."""
-    for row in _ctx().runtime().keys.list(tenant):
+    for row in root_context().runtime().keys.list(tenant):
         revoked = f" revoked {row['revoked_at']:%Y-%m-%d}" if row["revoked_at"] else ""
         click.echo(f"{row['tenant']}\ttdg_{row['prefix']}_…\t{row['label']}{revoked}")
 
@@ -50,7 +40,7 @@ def keys_list(tenant: str | None) -> None:
 @click.argument("prefix")
 def keys_revoke(prefix: str) -> None:
     """Revoke the key with this prefix."""
-    runtime = _ctx().runtime()
+    runtime = root_context().runtime()
     if not runtime.keys.revoke(prefix.removeprefix("tdg_").split("_")[0], runtime.clock.now()):
         raise click.ClickException("no active key with that prefix")
     click.echo("revoked")
@@ -62,13 +52,14 @@ def messages() -> None:
 
 
 @messages.command("list")
-@_tenant_option
+@tenant_option
 @env_option("--state", envvar="TIDINGS_STATE", default=None)
 @env_option("--recipient", envvar="TIDINGS_RECIPIENT", default=None)
 @env_option("--limit", envvar="TIDINGS_LIMIT", default=50, type=int, show_default=True)
 def messages_list(tenant: str, state: str | None, recipient: str | None, limit: int) -> None:
     """List messages, newest first."""
-    rows = _ctx().runtime().outbox.list(tenant, state=state, recipient=recipient, limit=limit)
+    outbox = root_context().runtime().outbox
+    rows = outbox.list(tenant, state=state, recipient=recipient, limit=limit)
     for r in rows:
         click.echo(f"{r['id']}\t{r['state']}\t{r['provider']}\t{r['recipient']}\t{r['subject']}")
     if not rows:
@@ -77,7 +68,7 @@ def messages_list(tenant: str, state: str | None, recipient: str | None, limit: 
 
 @messages.command("show")
 @click.argument("message_id", type=int)
-@_tenant_option
+@tenant_option
 @env_option("--raw", envvar="TIDINGS_RAW", is_flag=True,
             help="Print the message as the capture provider stored it.")
 def messages_show(message_id: int, tenant: str, raw: bool) -> None:
@@ -86,7 +77,7 @@ def messages_show(message_id: int, tenant: str, raw: bool) -> None:
 
     from tidings.storage import tables
     from tidings.storage.outbox_sql import MessageNotFound
-    runtime = _ctx().runtime()
+    runtime = root_context().runtime()
     try:
         message = runtime.outbox.get(tenant, message_id)
     except MessageNotFound as exc:
@@ -105,11 +96,11 @@ def messages_show(message_id: int, tenant: str, raw: bool) -> None:
 def _action(name: str, target: str) -> None:
     @messages.command(name)
     @click.argument("message_id", type=int)
-    @_tenant_option
+    @tenant_option
     def command(message_id: int, tenant: str) -> None:
         from tidings.domain.states import State
         from tidings.storage.outbox_sql import IllegalTransition, MessageNotFound
-        runtime = _ctx().runtime()
+        runtime = root_context().runtime()
         try:
             state = runtime.outbox.move(tenant, message_id, State(target), runtime.clock.now(),
                                         "cli", name)

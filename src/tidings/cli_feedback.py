@@ -9,20 +9,11 @@ from typing import Any
 
 import click
 
-from tidings.cli_options import env_option
+from tidings.cli_options import env_option, root_context, tenant_option
 
 __all__ = ["reports", "returns", "suppression"]
 
 DEFAULT_DAYS = 7
-
-
-def _ctx() -> Any:
-    return click.get_current_context().find_root().obj
-
-
-def _tenant_option(fn: Any) -> Any:
-    return env_option("--tenant", "-t", envvar="TIDINGS_TENANT", required=True,
-                      help="Tenant id.")(fn)
 
 
 # -- suppression ----------------------------------------------------------------------------
@@ -33,14 +24,14 @@ def suppression() -> None:
 
 
 @suppression.command("list")
-@_tenant_option
+@tenant_option
 @env_option("--reason", envvar="TIDINGS_SUPPRESSION_REASON", default=None,
             type=click.Choice(["manual", "hard_bounce", "soft_bounce", "complained",
                                "unsubscribed"]), help="Only this reason.")
 @env_option("--limit", envvar="TIDINGS_LIMIT", default=100, show_default=True, type=int)
 def suppression_list(tenant: str, reason: str | None, limit: int) -> None:
     """List suppressed addresses with why and since when."""
-    rows = _ctx().runtime().feedback.suppressions.list(tenant, reason=reason, limit=limit)
+    rows = root_context().runtime().feedback.suppressions.list(tenant, reason=reason, limit=limit)
     for r in rows:
         click.echo(f"{r['address']}\t{r['reason']}\t{r['created_at']:%Y-%m-%d %H:%M:%S}Z"
                    f"\t{r['source']}\t{r['detail']}")
@@ -50,14 +41,14 @@ def suppression_list(tenant: str, reason: str | None, limit: int) -> None:
 
 @suppression.command("add")
 @click.argument("address")
-@_tenant_option
+@tenant_option
 @env_option("--reason", envvar="TIDINGS_SUPPRESSION_REASON", default="manual",
             show_default=True, type=click.Choice(["manual", "hard_bounce", "soft_bounce",
                                                   "complained", "unsubscribed"]))
 @env_option("--detail", envvar="TIDINGS_SUPPRESSION_DETAIL", default="", help="A note.")
 def suppression_add(address: str, tenant: str, reason: str, detail: str) -> None:
     """Suppress an address."""
-    runtime = _ctx().runtime()
+    runtime = root_context().runtime()
     changed = runtime.feedback.suppressions.add(tenant, address, reason, detail, "cli",
                                                 runtime.clock.now())
     click.echo(f"{address.strip().lower()}\t{reason}\t{'added' if changed else 'unchanged'}")
@@ -65,10 +56,10 @@ def suppression_add(address: str, tenant: str, reason: str, detail: str) -> None
 
 @suppression.command("remove")
 @click.argument("address")
-@_tenant_option
+@tenant_option
 def suppression_remove(address: str, tenant: str) -> None:
     """Take an address off the list."""
-    if not _ctx().runtime().feedback.suppressions.remove(tenant, address):
+    if not root_context().runtime().feedback.suppressions.remove(tenant, address):
         raise click.ClickException(f"{address} is not suppressed for tenant {tenant}")
     click.echo(f"{address.strip().lower()}\tremoved")
 
@@ -109,7 +100,7 @@ def _query(runtime: Any, tenant: str, start: datetime | None, end: datetime | No
 
 
 @reports.command("metrics")
-@_tenant_option
+@tenant_option
 @_period_options
 @env_option("--csv/--json", "as_csv", envvar="TIDINGS_REPORT_CSV", default=False,
             help="CSV (formula cells neutralised) or JSON lines.")
@@ -118,7 +109,7 @@ def reports_metrics(tenant: str, start: datetime | None, end: datetime | None, g
     """Counts and rates per group."""
     from tidings.reports import csv_export
     from tidings.reports.metrics import COUNTS, RATES, metrics
-    runtime = _ctx().runtime()
+    runtime = root_context().runtime()
     query = _query(runtime, tenant, start, end, group_by, business_unit)
     rows = metrics(runtime.engine, query)
     if as_csv:
@@ -129,13 +120,13 @@ def reports_metrics(tenant: str, start: datetime | None, end: datetime | None, g
 
 
 @reports.command("failures")
-@_tenant_option
+@tenant_option
 @_period_options
 def reports_failures(tenant: str, start: datetime | None, end: datetime | None,
                      group_by: str, business_unit: str | None) -> None:
     """The commonest reasons why messages failed, bounced or were suppressed."""
     from tidings.reports.metrics import failure_reasons
-    runtime = _ctx().runtime()
+    runtime = root_context().runtime()
     query = _query(runtime, tenant, start, end, "" if group_by == "day" else group_by,
                    business_unit)
     for row in failure_reasons(runtime.engine, query):
@@ -144,11 +135,11 @@ def reports_failures(tenant: str, start: datetime | None, end: datetime | None,
 
 @reports.command("send")
 @click.argument("name")
-@_tenant_option
+@tenant_option
 def reports_send(name: str, tenant: str) -> None:
     """Queue a configured report now, for the days before today."""
     from tidings.reports import scheduled
-    runtime = _ctx().runtime()
+    runtime = root_context().runtime()
     report = next((r for r in runtime.project.config.feedback.reports
                    if r.name == name and r.tenant == tenant), None)
     if report is None:
@@ -161,7 +152,7 @@ def reports_send(name: str, tenant: str) -> None:
 @reports.command("fire-due")
 def reports_fire_due() -> None:
     """Fire the scheduled reports whose slot has come (each slot fires once)."""
-    runtime = _ctx().runtime()
+    runtime = root_context().runtime()
     counts = runtime.feedback.maintain(runtime.clock.now())
     click.echo(f"queued {counts['reports_queued']} report message(s)")
 
@@ -181,7 +172,7 @@ def returns_serve(host: str, port: int) -> None:
     import signal
 
     from tidings.feedback.receiver import ReturnsHandler, ReturnsReceiver
-    runtime = _ctx().runtime()
+    runtime = root_context().runtime()
     handler = ReturnsHandler(runtime.feedback.store, runtime.clock.now,
                              runtime.project.config.feedback.return_path_domain)
     stopped = threading.Event()

@@ -15,18 +15,13 @@ from typing import Any
 
 import click
 
-from tidings.cli_options import env_option
+from tidings.cli_options import env_option, tenant_option
 
 __all__ = ["sla"]
 
 
 def _runtime() -> Any:
     return click.get_current_context().find_root().obj.runtime()
-
-
-def _tenant_option(fn: Any) -> Any:
-    return env_option("--tenant", "-t", envvar="TIDINGS_TENANT", required=True,
-                      help="Tenant id.")(fn)
 
 
 @click.group()
@@ -42,7 +37,7 @@ def keys() -> None:
 
 
 @keys.command("create")
-@_tenant_option
+@tenant_option
 @env_option("--retailer", envvar="TIDINGS_SLA_RETAILER", default=None, help="Retailer id.")
 @env_option("--supplier", envvar="TIDINGS_SLA_SUPPLIER", default=None, help="Supplier id.")
 @env_option("--label", envvar="TIDINGS_KEY_LABEL", default="", help="What the key is for.")
@@ -88,7 +83,7 @@ def rules() -> None:
 
 @rules.command("load")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@_tenant_option
+@tenant_option
 def rules_load(path: Path, tenant: str) -> None:
     """Load [[retailers]] (id, name, calendar, [[retailers.rules]]) from a TOML file.
 
@@ -115,7 +110,7 @@ def rules_load(path: Path, tenant: str) -> None:
 
 @rules.command("show")
 @click.argument("retailer")
-@_tenant_option
+@tenant_option
 def rules_show(retailer: str, tenant: str) -> None:
     """Print a retailer's calendar and rules as JSON."""
     from tidings.sla.parties import NotFound, Viewer
@@ -161,7 +156,7 @@ def scheduler() -> None:
 
 
 @sla.command("exceptions")
-@_tenant_option
+@tenant_option
 @env_option("--supplier", envvar="TIDINGS_SLA_SUPPLIER", default=None, help="Supplier id.")
 @env_option("--retailer", envvar="TIDINGS_SLA_RETAILER", default=None, help="Retailer id.")
 @env_option("--status", envvar="TIDINGS_SLA_STATUS", default="open", show_default=True,
