@@ -52,6 +52,7 @@ SMTP_SINK = shutil.which("smtp-sink") or "/usr/sbin/smtp-sink"
 BATCH = 100
 CLIENTS = 4
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+SEND_ONLY_START_S = 6.0  # workers import, connect and go idle before the messages fall due
 
 
 def free_port() -> int:
@@ -346,6 +347,18 @@ def wait_sent(db_url: str, expected: int, timeout: float) -> None:
     raise RuntimeError(f"only {done} of {expected} messages done after {timeout}s")
 
 
+def hold_until(db_url: str, seconds: float) -> float:
+    """Make every queued message due ``seconds`` from now; returns that time."""
+    from tidings.storage import tables
+    due = datetime.now(UTC).replace(microsecond=0).timestamp() + seconds
+    engine = create_engine(db_url.replace("postgresql://", "postgresql+psycopg://"))
+    with engine.begin() as conn:
+        conn.execute(tables.messages.update().values(
+            due_at=datetime.fromtimestamp(due, UTC)))
+    engine.dispose()
+    return due
+
+
 def sent_times(db_url: str) -> dict[int, float]:
     engine = create_engine(db_url.replace("postgresql://", "postgresql+psycopg://"))
     with engine.connect() as conn:
@@ -385,10 +398,12 @@ def run_pipeline(db: str, workers: int, n: int, sink: Sink, rate: float | None =
         accepted = post_all(engine.port, key, n, rate)
         t_accepted = time.time()
         if send_only:
-            cpu0, sink0, pg0 = engine.cpu_s(), sink.cpu_s(), pg_backends_cpu_s()
+            # Every message falls due at one instant, after the workers have started and
+            # gone idle, so neither their start-up nor an early start counts.
+            due = hold_until(db_url, SEND_ONLY_START_S)
             engine.start_workers(workers)
-            time.sleep(2.0)
-            cpu0 += sum(proc_cpu_s(p.pid) for p in engine.procs[1:])
+            time.sleep(max(0.0, due - time.time()))
+            cpu0, sink0, pg0 = engine.cpu_s(), sink.cpu_s(), pg_backends_cpu_s()
             t0 = time.time()
         wait_sent(db_url, len(accepted), timeout=600)
         cpu = engine.cpu_s() - cpu0
