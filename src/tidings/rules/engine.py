@@ -7,9 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import cel
-
 from tidings.project.model import ProjectConfig, RuleConfig
+from tidings.rules import celx as cel  # the bindings without their CLI (typer, rich)
 from tidings.rules import pointer
 
 __all__ = ["CompiledRule", "Intent", "Router", "RuleError", "compile_rule"]

@@ -26,8 +26,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-import cel
-
+from tidings.rules import celx as cel  # the bindings without their CLI (typer, rich)
 from tidings.sla import calendar as sla_calendar
 
 __all__ = [
