@@ -27,15 +27,17 @@ from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
-import httpx
 import orjson
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+if TYPE_CHECKING:
+    import httpx  # imported by HttpsFetcher on first use (~7 MB resident)
 
 __all__ = ["Fetcher", "HttpsFetcher", "SnsMessage", "SnsRefused", "Verifier", "check_url",
            "string_to_sign"]
@@ -70,7 +72,7 @@ class SnsMessage:
 
 class Fetcher(Protocol):
     def get(self, url: str) -> bytes:
-        """The body of a GET of ``url``; raises ``OSError`` or ``httpx.HTTPError``."""
+        """The body of a GET of ``url``; raises ``OSError`` when it cannot be had."""
         ...
 
 
@@ -143,7 +145,7 @@ class Verifier:
             raise SnsRefused("no SubscribeURL")
         try:
             self.fetcher.get(check_url(message.subscribe_url, "SubscribeURL"))
-        except (OSError, httpx.HTTPError) as exc:
+        except OSError as exc:
             raise SnsRefused(f"confirming the subscription failed: {exc}") from exc
 
     def _certificate(self, url: str, now: datetime) -> x509.Certificate:
@@ -152,7 +154,7 @@ class Verifier:
         if certificate is None:
             try:
                 pem = self.fetcher.get(url)
-            except (OSError, httpx.HTTPError) as exc:
+            except OSError as exc:
                 raise SnsRefused(f"cannot fetch the signing certificate: {exc}") from exc
             try:
                 certificate = x509.load_pem_x509_certificate(pem[:MAX_CERT_BYTES])
@@ -186,6 +188,8 @@ class HttpsFetcher:
     @property
     def client(self) -> httpx.Client:
         """Made on first use: loading a trust store costs time no idle runtime should pay."""
+        import httpx
+
         with self._lock:
             if self._client is None:
                 self._client = httpx.Client(verify=self.ca_file or True,
@@ -194,6 +198,15 @@ class HttpsFetcher:
             return self._client
 
     def get(self, url: str) -> bytes:
+        """The body; any failure (connection, TLS, HTTP status) is raised as ``OSError``."""
+        import httpx
+
+        try:
+            return self._get(url)
+        except httpx.HTTPError as exc:
+            raise OSError(str(exc)) from exc
+
+    def _get(self, url: str) -> bytes:
         parts = urlsplit(url)
         host = parts.hostname or ""
         extensions: dict[str, Any] = {}

@@ -14,8 +14,12 @@ import math
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PIL import Image, ImageDraw, ImageFont
+if TYPE_CHECKING:  # Pillow is imported when a chart is drawn (~3 MB resident otherwise idle)
+    from PIL import ImageDraw, ImageFont
+
+    Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
 
 __all__ = ["PALETTE", "bar_chart"]
 
@@ -26,11 +30,12 @@ TICKS = 5
 PALETTE = ("#2563eb", "#16a34a", "#dc2626", "#f59e0b", "#7c3aed", "#0891b2")
 _FONT_FILES = ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
                "/usr/share/fonts/dejavu/DejaVuSans.ttf")
-Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
 
 
 @lru_cache(maxsize=8)
 def _font(size: int) -> Font:
+    from PIL import ImageFont
+
     for path in _FONT_FILES:
         if Path(path).exists():
             return ImageFont.truetype(path, size)
@@ -52,6 +57,8 @@ def _label(value: float) -> str:
 def bar_chart(title: str, categories: Sequence[str],
               series: Mapping[str, Sequence[float]]) -> bytes:
     """A grouped bar chart as PNG bytes."""
+    from PIL import Image, ImageDraw
+
     image = Image.new("RGB", (WIDTH_PX, HEIGHT_PX), "white")
     draw = ImageDraw.Draw(image)
     draw.text((MARGIN_LEFT_PX, 12), title, fill="#111827", font=_font(TITLE_PX))

@@ -37,8 +37,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import holidays
-
 __all__ = [
     "MONDAY_TO_FRIDAY",
     "BusinessCalendar",
@@ -219,6 +217,8 @@ def _to_local(cal: BusinessCalendar, at: datetime) -> datetime:
 
 @functools.lru_cache(maxsize=HOLIDAY_CACHE_YEARS)
 def _holiday_dates(country: str, subdiv: str | None, year: int) -> frozenset[date]:
+    import holidays  # ~4 MB resident: only for calendars that name a country
+
     try:
         table = holidays.country_holidays(country, subdiv=subdiv, years=year)
     except NotImplementedError as exc:
@@ -255,6 +255,8 @@ def _check_holidays(country: str | None, subdiv: str | None) -> None:
         if subdiv is not None:
             raise CalendarError(f"holiday subdivision {subdiv!r} given without a country")
         return
+    import holidays
+
     try:
         holidays.country_holidays(country, subdiv=subdiv)
     except NotImplementedError as exc:
