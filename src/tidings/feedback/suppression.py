@@ -44,7 +44,7 @@ def filter_claimed(outbox: SqlOutbox, worker: str, batch: Sequence[Claimed],
         return []
     found: dict[int, str] = {}
     store = SqlSuppressions(outbox.engine)
-    with outbox.engine.connect() as conn:
+    with outbox.reader.connect() as conn:
         for tenant in {c.tenant for c in batch}:
             mine = [c for c in batch if c.tenant == tenant]
             listed = store.which(conn, tenant, [address_of(a) for c in mine for a in c.to])

@@ -12,7 +12,7 @@ from email.utils import parseaddr
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Engine, insert, select
+from sqlalchemy import Connection, Engine, select
 from sqlalchemy.exc import IntegrityError
 
 from tidings.clock import Clock
@@ -23,6 +23,7 @@ from tidings.render import headers as header_checks
 from tidings.render.errors import RenderError
 from tidings.rules.engine import Intent, RuleError
 from tidings.storage import tables
+from tidings.storage.bulk import insert_with_ids
 from tidings.storage.outbox_sql import SqlOutbox
 
 __all__ = ["Accepted", "EventError", "InboundEvent", "Ingestor", "Rejected"]
@@ -237,8 +238,7 @@ def _insert_events(conn: Connection, tenant: str, fresh: Sequence[Prepared], sou
     rows = [{"tenant": tenant, "type": p.event.type, "external_id": p.event.external_id,
              "source": source, "payload": orjson.dumps(p.event.data), "received_at": now}
             for p in fresh]
-    ids = conn.execute(insert(e).returning(e.c.id, sort_by_parameter_order=True),
-                       rows).scalars().all()
+    ids = insert_with_ids(conn, e, rows)
     return {id(p): int(i) for p, i in zip(fresh, ids, strict=True)}
 
 

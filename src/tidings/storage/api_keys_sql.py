@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy import Engine, insert, select, update
 
 from tidings.storage import tables
+from tidings.storage.engine import reading
 
 __all__ = ["SqlApiKeys"]
 
@@ -28,6 +29,7 @@ def _digest(secret: str) -> str:
 class SqlApiKeys:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self.reader = reading(engine)
 
     def create(self, tenant: str, label: str, now: datetime) -> str:
         prefix, secret = secrets.token_hex(6), secrets.token_urlsafe(32)
@@ -42,7 +44,7 @@ class SqlApiKeys:
         parts = token.split("_", 2)
         if len(parts) != 3 or parts[0] != "tdg":
             return None
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             row = conn.execute(select(K.c.tenant, K.c.secret_hash).where(
                 K.c.prefix == parts[1], K.c.revoked_at.is_(None))).first()
         if row is None or not hmac.compare_digest(row.secret_hash, _digest(parts[2])):

@@ -49,7 +49,7 @@ from tidings.dispatch.failover import Reroute
 from tidings.domain.states import State
 from tidings.project.model import ChannelConfig, CommunicationChannelConfig, ProviderConfig
 from tidings.storage import tables, tables_channels
-from tidings.storage.engine import is_sqlite
+from tidings.storage.engine import is_sqlite, reading
 from tidings.storage.outbox_sql import SqlOutbox, TransitionRow
 
 __all__ = [
@@ -191,16 +191,17 @@ class Editor:
 class SqlChannels:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self.reader = reading(engine)
         self._sqlite = is_sqlite(engine)
 
     def version(self) -> int | None:
         """The catalog version; ``None`` before the first sync."""
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             return conn.execute(select(T.channel_catalog.c.version)
                                 .where(T.channel_catalog.c.id == 1)).scalar()
 
     def load(self) -> Catalog:
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             return _load(conn)
 
     @contextmanager
@@ -412,7 +413,7 @@ def message_extras(engine: Engine, ids: Sequence[int]) -> dict[int, MessageExtra
         return {}
     stmt = select(M.c.id, M.c.channel, M.c.communication_channel, M.c.rule, M.c.payload) \
         .where(M.c.id.in_(list(ids)))
-    with engine.connect() as conn:
+    with reading(engine).connect() as conn:
         return {r.id: MessageExtras(r.channel, r.communication_channel, r.rule,
                                     orjson.loads(r.payload or "{}")) for r in conn.execute(stmt)}
 

@@ -4,7 +4,9 @@ SQLite: WAL journal, ``synchronous=FULL`` by default (a commit survives a power
 loss, not only a process crash; ``NORMAL`` trades that for speed), a busy timeout,
 and every transaction opened with ``BEGIN IMMEDIATE`` so that two writers
 never deadlock on a lock upgrade. pysqlite's own transaction handling is
-switched off for that, as SQLAlchemy's documentation describes.
+switched off for that, as SQLAlchemy's documentation describes. Reads that
+never write go through :func:`reading`: their transactions open with a plain
+``BEGIN`` and, in WAL mode, neither wait for nor hold up the single writer.
 
 PostgreSQL: psycopg 3, READ COMMITTED; claims use ``FOR UPDATE SKIP LOCKED``.
 """
@@ -16,7 +18,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.pool import QueuePool
 
-__all__ = ["BUSY_TIMEOUT_MS", "create", "is_sqlite"]
+__all__ = ["BUSY_TIMEOUT_MS", "create", "is_sqlite", "reading"]
 
 BUSY_TIMEOUT_MS = 30_000
 
@@ -31,6 +33,19 @@ def create(url: str, *, pool_size: int = 8, sqlite_synchronous: str = "FULL") ->
 
 def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
+
+
+_READ_ONLY = "tidings_read_only"
+
+
+def reading(engine: Engine) -> Engine:
+    """The same engine and pool for transactions that only read.
+
+    On SQLite they begin with a deferred ``BEGIN``: a snapshot, not the write lock.
+    A write attempted through it may fail with ``SQLITE_BUSY`` instead of waiting,
+    so only reads belong here. Other databases ignore the option.
+    """
+    return engine.execution_options(**{_READ_ONLY: True})
 
 
 def _sqlite(url: str, synchronous: str) -> Engine:
@@ -52,6 +67,7 @@ def _sqlite(url: str, synchronous: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        read_only = conn.get_execution_options().get(_READ_ONLY, False)
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine

@@ -25,7 +25,8 @@ from sqlalchemy import Connection, Engine, and_, bindparam, func, insert, or_, s
 from tidings.domain.states import State, can_move
 from tidings.outbox.messages import Claimed, Decision, NewMessage
 from tidings.storage import tables
-from tidings.storage.engine import is_sqlite
+from tidings.storage.bulk import insert_with_ids
+from tidings.storage.engine import is_sqlite, reading
 
 __all__ = ["IllegalTransition", "MessageNotFound", "SqlOutbox", "TransitionRow"]
 
@@ -62,6 +63,7 @@ def _dumps(value: Any) -> str:
 class SqlOutbox:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self.reader = reading(engine)
         self._sqlite = is_sqlite(engine)
 
     # -- writing new messages (inside the caller's transaction) --------------------------
@@ -94,8 +96,7 @@ class SqlOutbox:
             fresh.append(message)
         ids: dict[str, int] = {}
         if rows:
-            inserted = conn.execute(insert(M).returning(M.c.id, sort_by_parameter_order=True),
-                                    rows).scalars().all()
+            inserted = insert_with_ids(conn, M, rows)
             ids = {m.dedupe_key: i for m, i in zip(fresh, inserted, strict=True)}
             self.write_events(conn, [TransitionRow(ids[m.dedupe_key], None, m.state.value,
                                                    "created") for m in fresh], now)
@@ -195,7 +196,7 @@ class SqlOutbox:
         return {"expired": len(expired), "recovered": len(lost)}
 
     def next_due(self, provider: str) -> datetime | None:
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             return conn.execute(select(func.min(M.c.due_at)).where(
                 M.c.provider == provider, M.c.state.in_(_DUE_STATES))).scalar()
 
@@ -243,11 +244,11 @@ class SqlOutbox:
         if created_before is not None:
             conds.append(M.c.created_at < created_before)
         stmt = select(*_SUMMARY).where(and_(*conds)).order_by(M.c.id.desc()).limit(limit)
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             return [dict(r._mapping) for r in conn.execute(stmt)]
 
     def get(self, tenant: str, message_id: int) -> dict[str, Any]:
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             row = conn.execute(select(M).where(M.c.id == message_id, M.c.tenant == tenant)).first()
             if row is None:
                 raise MessageNotFound(message_id)
@@ -263,12 +264,12 @@ class SqlOutbox:
         stmt = select(M.c.state, func.count()).group_by(M.c.state)
         if tenant is not None:
             stmt = stmt.where(M.c.tenant == tenant)
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             return {state: n for state, n in conn.execute(stmt).all()}
 
     def pending(self) -> int:
         """Messages that still wait for a definite answer (any tenant)."""
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             return int(conn.execute(select(func.count()).where(or_(
                 M.c.state.in_(_DUE_STATES), M.c.state == State.ACTIVE.value))).scalar_one())
 
