@@ -138,16 +138,46 @@ def render(template: jinja2.Template, data: Mapping[str, Any], limits: RenderLim
 
 
 def _drive(template: jinja2.Template, data: Mapping[str, Any], spent: budget.Budget) -> str:
-    parts: list[str] = []
-    size = 0
+    """Collect the output, checking its size and the deadline as it grows.
+
+    ``root_render_func`` is driven directly (``Template.generate`` adds a generator
+    layer per chunk); on an error Jinja's ``handle_exception`` rewrites the traceback
+    to template lines, as ``generate`` would. Loops and calls check the deadline
+    themselves (:mod:`tidings.render.budget`), so here it is checked every
+    ``_DEADLINE_EVERY`` chunks. The size is counted in characters while four times
+    that cannot pass the byte limit (UTF-8 takes at most four bytes a character),
+    then in exact UTF-8 bytes.
+    """
     limit = spent.limits.max_output_bytes
-    for chunk in template.generate(data):
-        size += len(chunk) if chunk.isascii() else len(chunk.encode("utf-8", "surrogatepass"))
-        if size > limit:
-            raise errors.RenderLimitExceeded(f"output exceeds {limit} bytes")
-        spent.check_deadline()
-        parts.append(chunk)
+    counted = limit // 4  # chars below which the bytes cannot pass the limit
+    parts: list[str] = []
+    append = parts.append
+    size = 0  # characters, then exact bytes once ``counted`` is passed
+    exact = False
+    try:
+        for chunk in template.root_render_func(template.new_context(data)):
+            append(chunk)
+            if exact:
+                size += _utf8_len(chunk)
+            else:
+                size += len(chunk)
+                if size > counted:
+                    size, exact = sum(_utf8_len(p) for p in parts), True
+            if exact and size > limit:
+                raise errors.RenderLimitExceeded(f"output exceeds {limit} bytes")
+            if not len(parts) % _DEADLINE_EVERY:
+                spent.check_deadline()
+    except Exception:
+        template.environment.handle_exception()  # raises, located in the template
+    spent.check_deadline()
     return "".join(parts)
+
+
+_DEADLINE_EVERY = 64
+
+
+def _utf8_len(text: str) -> int:
+    return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
 
 
 def translate(exc: BaseException, template: jinja2.Template | None = None) -> errors.RenderError:
