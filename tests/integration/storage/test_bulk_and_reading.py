@@ -1,0 +1,74 @@
+"""Bulk inserts learn their ids in input order; SQLite reads do not take the write lock."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+
+from tidings.storage import engine as engines
+from tidings.storage import tables
+from tidings.storage.bulk import insert_with_ids
+
+NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
+
+
+def _rows(start: int, n: int) -> list[dict[str, object]]:
+    return [{"tenant": "acme", "type": "order.confirmed", "external_id": f"SO-{i}",
+             "source": "http", "payload": b"{}", "received_at": NOW}
+            for i in range(start, start + n)]
+
+
+def test_ids_come_back_in_input_order_across_batches(db_url: str) -> None:
+    engine = engines.create(db_url)
+    try:
+        e = tables.events
+        with engine.begin() as conn:
+            first = insert_with_ids(conn, e, _rows(0, 250))
+        with engine.begin() as conn:
+            # the top id is free again (SQLite may hand it out again, as its rowids do)
+            conn.execute(e.delete().where(e.c.id == first[-1]))
+            second = insert_with_ids(conn, e, _rows(250, 7))
+            assert insert_with_ids(conn, e, []) == []
+        assert len(set(first[:-1] + second)) == 256
+        with engine.connect() as conn:
+            found = dict(conn.execute(select(e.c.id, e.c.external_id)).all())
+        for i, ident in enumerate(first[:-1]):
+            assert found[ident] == f"SO-{i}"
+        for i, ident in enumerate(second):
+            assert found[ident] == f"SO-{250 + i}"
+    finally:
+        engine.dispose()
+
+
+def test_sqlite_reader_does_not_wait_for_the_writer(tmp_path: object) -> None:
+    engine = engines.create(f"sqlite:///{tmp_path}/t.db")
+    try:
+        tables.metadata.create_all(engine)
+        read: list[int] = []
+
+        def count() -> None:
+            with engines.reading(engine).connect() as conn:
+                read.append(conn.execute(select(tables.events.c.id)).all().__len__())
+
+        with engine.begin() as writer:  # BEGIN IMMEDIATE: holds the write lock
+            writer.execute(tables.events.insert(), _rows(0, 3))
+            reader = threading.Thread(target=count)
+            reader.start()
+            reader.join(5.0)
+            assert not reader.is_alive(), "the read waited for the write lock"
+            assert read == [0]  # the uncommitted rows are not seen
+            blocked = threading.Thread(target=lambda: _write_with(engine))
+            blocked.start()
+            blocked.join(0.5)
+            assert blocked.is_alive(), "a second writer must wait for the first"
+        blocked.join(10.0)
+        assert not blocked.is_alive()
+    finally:
+        engine.dispose()
+
+
+def _write_with(engine: object) -> None:
+    with engine.begin() as conn:  # type: ignore[attr-defined]
+        conn.execute(tables.events.insert(), _rows(10, 1))
