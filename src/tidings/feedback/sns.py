@@ -31,13 +31,13 @@ from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 import orjson
-from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-if TYPE_CHECKING:
-    import httpx  # imported by HttpsFetcher on first use (~7 MB resident)
+if TYPE_CHECKING:  # imported on first use: httpx ~7 MB resident, cryptography.x509 ~2 MB
+    import httpx
+    from cryptography import x509
 
 __all__ = ["Fetcher", "HttpsFetcher", "SnsMessage", "SnsRefused", "Verifier", "check_url",
            "string_to_sign"]
@@ -156,6 +156,8 @@ class Verifier:
                 pem = self.fetcher.get(url)
             except OSError as exc:
                 raise SnsRefused(f"cannot fetch the signing certificate: {exc}") from exc
+            from cryptography import x509
+
             try:
                 certificate = x509.load_pem_x509_certificate(pem[:MAX_CERT_BYTES])
             except ValueError as exc:
