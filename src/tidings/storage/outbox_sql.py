@@ -122,22 +122,43 @@ class SqlOutbox:
                       _own_window_open(now))         # the message's own daily window, if any
                .order_by(M.c.due_at)
                .limit(limit))
-        if not self._sqlite:
-            # rows another dispatcher is claiming are skipped, not waited for
-            due = due.with_for_update(skip_locked=True)
         lease_until = now + timedelta(seconds=lease_seconds)
+        take = update(M).values(state=State.ACTIVE.value, leased_by=worker,
+                                lease_until=lease_until, attempts=M.c.attempts + 1,
+                                updated_at=now).returning(*_CLAIM_COLUMNS)
+        if self._sqlite:
+            return self._claim_sqlite(due, take, worker, now)
+        # rows another dispatcher is claiming are skipped, not waited for
+        with self.engine.begin() as conn:
+            prior = {row[0]: row[1] for row in conn.execute(due.with_for_update(skip_locked=True))}
+            if not prior:
+                return []
+            rows = conn.execute(take.where(M.c.id.in_(list(prior)))).all()
+            self._claimed_events(conn, worker, prior, rows, now)
+        return sorted((_claimed(r) for r in rows), key=lambda c: c.id)
+
+    def _claim_sqlite(self, due: Any, take: Any, worker: str, now: datetime) -> list[Claimed]:
+        """Look for a due row in a read first: an idle poll never takes the write lock.
+
+        SQLite has one writer at a time, so the search and the update then run in
+        one ``BEGIN IMMEDIATE`` transaction, where no other dispatcher can take the
+        same rows.
+        """
+        with self.reader.connect() as conn:
+            if conn.execute(due.with_only_columns(M.c.id).limit(1)).first() is None:
+                return []
         with self.engine.begin() as conn:
             prior = {row[0]: row[1] for row in conn.execute(due)}
             if not prior:
                 return []
-            rows = conn.execute(
-                update(M).where(M.c.id.in_(list(prior)))
-                .values(state=State.ACTIVE.value, leased_by=worker, lease_until=lease_until,
-                        attempts=M.c.attempts + 1, updated_at=now)
-                .returning(*_CLAIM_COLUMNS)).all()
-            self.write_events(conn, [TransitionRow(r.id, prior[r.id], State.ACTIVE.value,
-                                                   "claimed", actor=worker) for r in rows], now)
+            rows = conn.execute(take.where(M.c.id.in_(list(prior)))).all()
+            self._claimed_events(conn, worker, prior, rows, now)
         return sorted((_claimed(r) for r in rows), key=lambda c: c.id)
+
+    def _claimed_events(self, conn: Connection, worker: str, prior: dict[int, str],
+                        rows: Sequence[Any], now: datetime) -> None:
+        self.write_events(conn, [TransitionRow(r.id, prior[r.id], State.ACTIVE.value,
+                                               "claimed", actor=worker) for r in rows], now)
 
     def record(self, worker: str, decisions: Sequence[tuple[Claimed, Decision]],
                now: datetime) -> int:

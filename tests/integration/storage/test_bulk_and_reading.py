@@ -72,3 +72,23 @@ def test_sqlite_reader_does_not_wait_for_the_writer(tmp_path: object) -> None:
 def _write_with(engine: object) -> None:
     with engine.begin() as conn:  # type: ignore[attr-defined]
         conn.execute(tables.events.insert(), _rows(10, 1))
+
+
+def test_sqlite_idle_claim_does_not_wait_for_the_writer(tmp_path: object) -> None:
+    from tidings.storage.outbox_sql import SqlOutbox
+
+    engine = engines.create(f"sqlite:///{tmp_path}/t.db")
+    try:
+        tables.metadata.create_all(engine)
+        outbox = SqlOutbox(engine)
+        claimed: list[object] = []
+        with engine.begin() as writer:  # another process is committing a batch
+            writer.execute(tables.events.insert(), _rows(0, 1))
+            poll = threading.Thread(target=lambda: claimed.append(
+                outbox.claim("sink", "w1", 100, NOW)))
+            poll.start()
+            poll.join(5.0)
+            assert not poll.is_alive(), "an idle claim waited for the write lock"
+        assert claimed == [[]]
+    finally:
+        engine.dispose()
