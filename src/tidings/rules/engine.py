@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -107,6 +108,8 @@ class Router:
         for rule in project.rules:
             key = (rule.tenant, rule.message_type)
             self._rules.setdefault(key, []).append(compile_rule(rule, project))
+        self._fields = {key: event_fields(r.config.when for r in rules)
+                        for key, rules in self._rules.items()}
 
     def rules_for(self, tenant: str, event_type: str) -> Sequence[CompiledRule]:
         return self._rules.get((tenant, event_type), ())
@@ -116,9 +119,13 @@ class Router:
         intents: list[Intent] = []
         skipped: list[Skipped] = []
         rules = self.rules_for(tenant, event_type)
-        # one conversion of the payload into CEL values serves every rule of the event
-        context = cel.Context({"event": payload, "type": event_type, "tenant": tenant}) \
-            if rules else None
+        # one conversion of the payload into CEL values serves every rule of the event;
+        # only the top-level fields the conditions name are converted
+        context = None
+        if rules:
+            fields = self._fields.get((tenant, event_type))
+            seen = payload if fields is None else {k: payload[k] for k in fields if k in payload}
+            context = cel.Context({"event": seen, "type": event_type, "tenant": tenant})
         for rule in rules:
             if not rule.matches(context):
                 continue
@@ -147,6 +154,26 @@ class Router:
             value = pointer.resolve(payload, rule.locale)
             return value if isinstance(value, str) and value else fallback
         return rule.locale
+
+
+_EVENT_USE = re.compile(r"\bevent\b(?:\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)(\s*\()?)?")
+
+
+def event_fields(conditions: Iterable[str]) -> frozenset[str] | None:
+    """The top-level event fields some condition names as ``event.<field>``.
+
+    ``None`` (convert the whole event) when ``event`` is used any other way: alone,
+    indexed (``event["x"]``), or with a method or macro (``event.exists(...)``).
+    A name inside a string literal only adds a field, which is harmless.
+    """
+    fields: set[str] = set()
+    for condition in conditions:
+        for use in _EVENT_USE.finditer(condition):
+            name, call = use.group(1), use.group(2)
+            if name is None or call is not None:
+                return None
+            fields.add(name)
+    return frozenset(fields)
 
 
 def _fallback(rule: CompiledRule, payload: Mapping[str, Any]
