@@ -1,0 +1,54 @@
+"""Heavy packages stay out of the API and worker processes until something needs them.
+
+Each of these cost the API and every worker resident memory for nothing (together
+~25 MB of the import of ``tidings.api.app``): alembic (only migrations), the CEL
+package's command-line tool (typer, rich, prompt_toolkit), Pillow (report charts),
+holidays (calendars naming a country), dkimpy/dnspython (DKIM keys), python-jsonschema
+(a broken message-type schema) and cryptography.x509 (SNS certificates).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+HEAVY = ("alembic", "cel.cli", "typer", "prompt_toolkit", "PIL", "holidays", "dkim", "dns")
+HEAVY_IN_A_RUNTIME = (*HEAVY, "jsonschema", "cryptography.x509")
+
+
+def loaded(code: str, *args: str) -> set[str]:
+    """The modules of ``HEAVY_IN_A_RUNTIME`` loaded once ``code`` has run in a fresh process."""
+    script = textwrap.dedent(code) + textwrap.dedent(f"""
+        import json, sys
+        print(json.dumps([m for m in {HEAVY_IN_A_RUNTIME!r} if m in sys.modules]))
+    """)
+    done = subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True,
+                          check=False, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return set(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def test_importing_the_api_app_loads_none_of_the_heavy_packages() -> None:
+    assert loaded("import tidings.api.app") & set(HEAVY) == set()
+
+
+def test_a_worker_runtime_on_an_up_to_date_database_loads_none_of_them(tmp_path: Path) -> None:
+    project, url = tmp_path / "project", f"sqlite:///{tmp_path / 'tidings.db'}"
+    for command in (["init", str(project)], ["--project", str(project), "--database-url", url,
+                                              "db", "upgrade"]):
+        subprocess.run([sys.executable, "-m", "tidings", *command], check=True,
+                       capture_output=True, timeout=120)
+    found = loaded("""
+        import sys
+        from tidings.runtime.core import Runtime
+        from tidings.settings import Settings
+        runtime = Runtime(Settings(project_dir=sys.argv[1], database_url=sys.argv[2]))
+        runtime.migrate()
+        runtime.delivery()
+        assert runtime.project.config.rules, "the scaffold project has rules to compile"
+        runtime.close()
+    """, str(project), url)
+    assert found == set()
