@@ -31,11 +31,10 @@ from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 import orjson
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-if TYPE_CHECKING:  # imported on first use: httpx ~7 MB resident, cryptography.x509 ~2 MB
+if TYPE_CHECKING:
+    # Imported on first use (httpx ~7 MB resident, cryptography ~10 MB): every process builds
+    # a Verifier, few ever receive an SNS message.
     import httpx
     from cryptography import x509
 
@@ -53,7 +52,7 @@ _FIELDS = {
                                  "TopicArn", "Type"),
 }
 _FIELDS["UnsubscribeConfirmation"] = _FIELDS["SubscriptionConfirmation"]
-_HASHES = {"1": hashes.SHA1, "2": hashes.SHA256}  # version 1 is SHA-1, as SNS signs it
+_HASHES = {"1": "SHA1", "2": "SHA256"}  # version 1 is SHA-1, as SNS signs it
 
 
 class SnsRefused(ValueError):
@@ -126,13 +125,17 @@ class Verifier:
         algorithm = _HASHES.get(doc["SignatureVersion"])
         if algorithm is None:
             raise SnsRefused(f"unknown SignatureVersion {doc['SignatureVersion'][:10]!r}")
+        from cryptography.exceptions import InvalidSignature
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
         certificate = self._certificate(check_url(doc["SigningCertURL"], "SigningCertURL"), now)
         key = certificate.public_key()
         if not isinstance(key, rsa.RSAPublicKey):
             raise SnsRefused("the signing certificate has no RSA key")
         try:
             key.verify(base64.b64decode(doc["Signature"], validate=True), string_to_sign(doc),
-                       padding.PKCS1v15(), algorithm())
+                       padding.PKCS1v15(), getattr(hashes, algorithm)())
         except (InvalidSignature, binascii.Error, ValueError) as exc:
             raise SnsRefused("the signature does not verify") from exc
         subscribe = doc.get("SubscribeURL")

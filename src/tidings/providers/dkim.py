@@ -12,8 +12,8 @@ but absent from a message are still listed in ``h=``, which (RFC 6376 5.4)
 stops anyone from adding them later. The private key never appears in a repr,
 a log line or an error message.
 
-dkimpy (and dnspython, which it imports) is imported by the first signer that
-is made: ~4 MB of resident memory that a project without DKIM keys never pays.
+dkimpy (and dnspython, which it imports) and cryptography are imported by the
+first signer that is made: memory that a project without DKIM keys never pays.
 """
 
 from __future__ import annotations
@@ -21,9 +21,6 @@ from __future__ import annotations
 import base64
 import email.utils
 from collections.abc import Iterable, Sequence
-
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tidings.providers import errors
 
@@ -92,6 +89,8 @@ class DkimSigner:
 
     def dns_record(self) -> tuple[str, str]:
         """The TXT record to publish: (name, value) for this selector and key."""
+        from cryptography.hazmat.primitives import serialization
+
         key = serialization.load_pem_private_key(self._key, password=None)
         public = key.public_key().public_bytes(
             serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
@@ -149,6 +148,8 @@ def _a_label(domain: str) -> str:
 def _check_key(pem: bytes) -> None:
     """Refuse keys dkimpy cannot read or verifiers would reject (message names no key)."""
     import dkim.crypto
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
 
     try:
         dkim.crypto.parse_pem_private_key(pem)
