@@ -16,7 +16,8 @@ import textwrap
 from pathlib import Path
 
 HEAVY = ("alembic", "cel.cli", "typer", "prompt_toolkit", "PIL", "holidays", "dkim", "dns")
-HEAVY_IN_A_RUNTIME = (*HEAVY, "jsonschema", "cryptography.x509")
+HEAVY_IN_A_RUNTIME = (*HEAVY, "jsonschema", "cryptography.x509",
+                      "cryptography.hazmat.primitives.ciphers.aead")
 
 
 def loaded(code: str, *args: str) -> set[str]:

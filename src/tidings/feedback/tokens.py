@@ -21,11 +21,7 @@ import binascii
 import secrets
 from dataclasses import dataclass
 from enum import StrEnum
-
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from typing import Any
 
 __all__ = ["MAX_TOKEN_CHARS", "Purpose", "Sealed", "TokenBox"]
 
@@ -52,11 +48,27 @@ class Sealed:
 
 
 class TokenBox:
+    """Seals and opens tokens; the key is derived on first use.
+
+    ``cryptography`` (~9 MB resident) is imported then, so a process whose
+    project tracks nothing never loads it.
+    """
+
     def __init__(self, secret: str | bytes) -> None:
-        material = secret.encode() if isinstance(secret, str) else secret
-        key = HKDF(algorithm=hashes.SHA256(), length=KEY_BYTES, salt=None,
-                   info=_INFO).derive(material)
-        self._aead = AESGCM(key)
+        self._material = secret.encode() if isinstance(secret, str) else secret
+        self._aead_made: Any = None
+
+    @property
+    def _aead(self) -> Any:
+        if self._aead_made is None:
+            from cryptography.hazmat.primitives import hashes
+            from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+            from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+            key = HKDF(algorithm=hashes.SHA256(), length=KEY_BYTES, salt=None,
+                       info=_INFO).derive(self._material)
+            self._aead_made = AESGCM(key)
+        return self._aead_made
 
     def seal(self, purpose: Purpose, message_id_header: str, url: str | None = None) -> str:
         if _SEP.decode() in message_id_header:
@@ -70,6 +82,8 @@ class TokenBox:
         """The token's content, or None for anything not sealed here for ``purpose``."""
         if not token or len(token) > MAX_TOKEN_CHARS:
             return None
+        from cryptography.exceptions import InvalidTag
+
         try:
             box = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
             # base64 ignores the spare low bits of the last character: only the one
