@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
+import threading
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -82,6 +83,8 @@ class Ingestor:
     def __init__(self, engine: Engine, project: CompiledProject, outbox: SqlOutbox,
                  clock: Clock) -> None:
         self.engine, self.project, self.outbox, self.clock = engine, project, outbox, clock
+        # one batch of this process commits at a time; the others go on preparing
+        self._committing = threading.Lock()
 
     def accept(self, tenant: str, events: Sequence[InboundEvent], source: str,
                on_commit: OnCommit | None = None) -> list[Accepted]:
@@ -89,7 +92,7 @@ class Ingestor:
         prepared = self.prepare(tenant, events)
         for attempt in (1, 2):
             try:
-                with self.engine.begin() as conn:
+                with self._committing, self.engine.begin() as conn:
                     accepted = self._commit(conn, tenant, prepared, source)
                     if on_commit is not None:
                         on_commit(conn, accepted)

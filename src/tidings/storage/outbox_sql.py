@@ -20,12 +20,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Engine, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, and_, bindparam, func, or_, select, update
 
 from tidings.domain.states import State, can_move
 from tidings.outbox.messages import Claimed, Decision, NewMessage
 from tidings.storage import tables
-from tidings.storage.bulk import insert_with_ids
+from tidings.storage.bulk import insert_rows, insert_with_ids
 from tidings.storage.engine import is_sqlite, reading
 
 __all__ = ["IllegalTransition", "MessageNotFound", "SqlOutbox", "TransitionRow"]
@@ -108,8 +108,7 @@ class SqlOutbox:
         values = [{"message_id": r.message_id, "at": now, "kind": kind, "from_state": r.from_state,
                    "to_state": r.to_state, "reason": r.reason, "response": r.response,
                    "actor": r.actor} for r in rows]
-        if values:
-            conn.execute(insert(E), values)
+        insert_rows(conn, E, values)
 
     # -- the dispatcher's side ----------------------------------------------------------
 

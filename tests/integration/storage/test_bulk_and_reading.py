@@ -92,3 +92,59 @@ def test_sqlite_idle_claim_does_not_wait_for_the_writer(tmp_path: object) -> Non
         assert claimed == [[]]
     finally:
         engine.dispose()
+
+
+def test_begin_immediate_takes_the_lock_soon_after_it_is_freed(tmp_path: object) -> None:
+    import sqlite3
+    import time
+
+    path = f"{tmp_path}/lock.db"
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("PRAGMA journal_mode=WAL")
+    waiter = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    threading.Timer(0.15, lambda: holder.execute("COMMIT")).start()
+    started = time.monotonic()
+    engines.begin_immediate(waiter)
+    waited = time.monotonic() - started
+    waiter.execute("COMMIT")
+    # SQLite's own handler would still be asleep here (its steps reach 25 ms by then)
+    assert 0.15 <= waited < 0.15 + 0.02, waited
+    assert waiter.execute("PRAGMA busy_timeout").fetchone() == (engines.BUSY_TIMEOUT_MS,)
+
+    holder.execute("BEGIN IMMEDIATE")
+    started = time.monotonic()
+    try:
+        engines.begin_immediate(waiter, timeout_s=0.1)
+    except sqlite3.OperationalError as exc:
+        assert "locked" in str(exc)
+    else:
+        raise AssertionError("the lock was never free")
+    assert time.monotonic() - started < 0.5
+    assert waiter.execute("PRAGMA busy_timeout").fetchone() == (engines.BUSY_TIMEOUT_MS,)
+    holder.execute("ROLLBACK")
+    holder.close()
+    waiter.close()
+
+
+def test_insert_rows_converts_types_and_uses_few_statements(db_url: str) -> None:
+    from sqlalchemy import event
+
+    from tidings.storage.bulk import insert_rows
+
+    engine = engines.create(db_url)
+    statements: list[str] = []
+    event.listen(engine, "before_cursor_execute",
+                 lambda _c, _cur, sql, *_a: statements.append(sql) if "INSERT" in sql else None)
+    try:
+        with engine.begin() as conn:
+            insert_rows(conn, tables.events, _rows(0, 12_000))
+        if engines.is_sqlite(engine):
+            assert len(statements) == 3  # 12,000 rows of 6 values: 5,333 rows a statement
+        e = tables.events
+        with engine.connect() as conn:
+            got = conn.execute(select(e.c.external_id, e.c.received_at).order_by(e.c.id)).all()
+        assert [r.external_id for r in got] == [f"SO-{i}" for i in range(12_000)]
+        assert {r.received_at for r in got} == {NOW}
+    finally:
+        engine.dispose()
