@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import re
 import threading
-import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -18,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from tidings.clock import Clock
 from tidings.feedback.outgoing import OutgoingFeedback
+from tidings.ids import random_hex
 from tidings.outbox.messages import NewMessage
 from tidings.project.compiled import CompiledProject
 from tidings.render import headers as header_checks
@@ -133,7 +133,7 @@ class Ingestor:
             intents, skipped = self.project.router.route(tenant, event.type, event.data, now)
         except RuleError as exc:
             raise Rejected([EventError(f"{at}/data", str(exc), "rule_error")]) from exc
-        event_key = event.external_id or uuid.uuid4().hex
+        event_key = event.external_id or random_hex()
         messages = self._render_all(tenant, event, event_key, intents)
         return Prepared(event, messages, [f"{s.rule}: {s.reason}" for s in skipped])
 
@@ -277,4 +277,4 @@ def _domain(sender: str) -> str:
 
 
 def _message_id(sender: str) -> str:
-    return f"<{uuid.uuid4().hex}@{_domain(sender)}>"
+    return f"<{random_hex()}@{_domain(sender)}>"
