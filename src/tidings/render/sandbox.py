@@ -45,6 +45,7 @@ RenderLimits = budget.RenderLimits
 # reach of template authors.
 _LOOP_FILTER = "tidings loop"
 _AUTOESCAPE_EXTENSIONS = ("html", "htm", "xml")
+_DICT_ATTRIBUTES = frozenset(dir(dict))
 
 
 @jinja2.pass_context
@@ -88,6 +89,17 @@ class Sandbox(ImmutableSandboxedEnvironment):
     def __init__(self, limits: RenderLimits, **options: Any) -> None:
         super().__init__(**options)
         self.limits = limits
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        # ``order.id`` on an event's dict: Jinja tries the attribute first and, on the
+        # AttributeError, the item. A name that is no attribute of dict can only be an
+        # item, so it is looked up directly (same result, without raising).
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+            try:
+                return obj[attribute]
+            except KeyError:
+                pass
+        return super().getattr(obj, attribute)
 
     def call_binop(self, context: jinja2.runtime.Context, operator: str,
                    left: Any, right: Any) -> Any:

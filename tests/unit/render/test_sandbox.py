@@ -180,3 +180,16 @@ def test_autoescape_follows_extension(env: sandbox.Sandbox) -> None:
 def test_plain_render_is_limited_too(env: sandbox.Sandbox) -> None:
     with pytest.raises(errors.RenderLimitExceeded):
         env.from_string("{{ 'x' * 10**9 }}").render()
+
+
+def test_dict_lookups_keep_jinja_semantics(env: sandbox.Sandbox) -> None:
+    order = {"id": "SO-1", "items": ["tent"], "_secret": "s", "keys": "k"}
+    assert run(env, "{{ order.id }}", order=order) == "SO-1"
+    assert run(env, "{{ order._secret }}", order=order) == "s"  # an item, as in Jinja
+    # a dict attribute still wins over an item of the same name, as in Jinja
+    assert run(env, "{{ order.items()|list|length }}", order=order) == "4"
+    assert run(env, "{{ order['keys'] }} {{ order.keys()|list|length }}", order=order) == "k 4"
+    with pytest.raises(errors.RenderError, match="missing"):
+        run(env, "{{ order.missing }}", order=order)
+    with pytest.raises(errors.SandboxViolation):
+        run(env, "{{ order.__class__ }}", order=order)
