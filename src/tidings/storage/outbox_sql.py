@@ -14,6 +14,7 @@ its lease cannot overwrite the newer owner's result.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -124,7 +125,7 @@ class SqlOutbox:
         lease_until = now + timedelta(seconds=lease_seconds)
         take = update(M).values(state=State.ACTIVE.value, leased_by=worker,
                                 lease_until=lease_until, attempts=M.c.attempts + 1,
-                                updated_at=now).returning(*_CLAIM_COLUMNS)
+                                updated_at=now)
         if self._sqlite:
             return self._claim_sqlite(due, take, worker, now)
         # rows another dispatcher is claiming are skipped, not waited for
@@ -132,26 +133,37 @@ class SqlOutbox:
             prior = {row[0]: row[1] for row in conn.execute(due.with_for_update(skip_locked=True))}
             if not prior:
                 return []
-            rows = conn.execute(take.where(M.c.id.in_(list(prior)))).all()
+            rows = conn.execute(take.where(M.c.id.in_(list(prior)))
+                                .returning(*_CLAIM_COLUMNS)).all()
             self._claimed_events(conn, worker, prior, rows, now)
         return sorted((_claimed(r) for r in rows), key=lambda c: c.id)
 
     def _claim_sqlite(self, due: Any, take: Any, worker: str, now: datetime) -> list[Claimed]:
-        """Look for a due row in a read first: an idle poll never takes the write lock.
+        """Claim with as little as possible done inside SQLite's single write lock.
 
-        SQLite has one writer at a time, so the search and the update then run in
-        one ``BEGIN IMMEDIATE`` transaction, where no other dispatcher can take the
-        same rows.
+        An idle poll looks in a read and never takes the lock. Inside it: the due ids
+        come back as one JSON value, the update returns nothing, so each statement is
+        one step of the sqlite3 module (each step gives up the GIL, and taking it back
+        can wait behind the process's other threads while everyone waits for the
+        lock). The leased rows are read after the commit: they are ours until the
+        lease runs out, and what is read (addresses, bodies) does not change.
         """
         with self.reader.connect() as conn:
             if conn.execute(due.with_only_columns(M.c.id).limit(1)).first() is None:
                 return []
+        found = due.subquery()
         with self.engine.begin() as conn:
-            prior = {row[0]: row[1] for row in conn.execute(due)}
-            if not prior:
+            pairs = orjson.loads(conn.execute(select(func.json_group_array(
+                func.json_array(found.c.id, found.c.state)))).scalar_one())
+            if not pairs:
                 return []
-            rows = conn.execute(take.where(M.c.id.in_(list(prior)))).all()
-            self._claimed_events(conn, worker, prior, rows, now)
+            prior = {int(i): state for i, state in pairs}
+            conn.execute(take.where(M.c.id.in_(list(prior))))
+            self.write_events(conn, [TransitionRow(i, state, State.ACTIVE.value, "claimed",
+                                                   actor=worker) for i, state in prior.items()],
+                              now)
+        with self.reader.connect() as conn:
+            rows = conn.execute(select(*_CLAIM_COLUMNS).where(M.c.id.in_(list(prior)))).all()
         return sorted((_claimed(r) for r in rows), key=lambda c: c.id)
 
     def _claimed_events(self, conn: Connection, worker: str, prior: dict[int, str],
@@ -178,7 +190,9 @@ class SqlOutbox:
         with self.engine.begin() as conn:
             owned = self._still_ours(conn, worker, [c.id for c, _ in decisions])
             mine = [p for p in params if p["b_id"] in owned]
-            if mine:
+            if mine and self._sqlite:
+                _record_sqlite(conn, worker, mine, now)
+            elif mine:
                 conn.execute(stmt, mine)  # one executemany for the whole batch
             self.write_events(conn, [TransitionRow(c.id, State.ACTIVE.value, d.state.value,
                                                    d.reason, d.response or None, worker)
@@ -189,11 +203,11 @@ class SqlOutbox:
         """Ids still leased to ``worker``; PostgreSQL locks them until the commit, so a
         concurrent sweep cannot hand them to someone else between this check and the update
         (SQLite: the transaction is the only writer)."""
-        owned = select(M.c.id).where(M.c.id.in_(ids), M.c.state == State.ACTIVE.value,
-                                     M.c.leased_by == worker)
-        if not self._sqlite:
-            owned = owned.with_for_update()
-        return set(conn.execute(owned).scalars())
+        mine = (M.c.id.in_(ids), M.c.state == State.ACTIVE.value, M.c.leased_by == worker)
+        if self._sqlite:  # one JSON value: one step inside the write lock (see _claim_sqlite)
+            return set(orjson.loads(conn.execute(
+                select(func.json_group_array(M.c.id)).where(*mine)).scalar_one()))
+        return set(conn.execute(select(M.c.id).where(*mine).with_for_update()).scalars())
 
     def sweep(self, now: datetime) -> dict[str, int]:
         """Expire what is too old; return rows whose lease ran out to ``queued``."""
@@ -320,6 +334,40 @@ def _claimed(row: Any) -> Claimed:
                    headers=[(k, v) for k, v in orjson.loads(row.headers)],
                    message_id_header=row.message_id_header, attempts=row.attempts,
                    created_at=row.created_at, expires_at=row.expires_at)
+
+
+_RECORD_COLUMNS = ("id", "state", "due_at", "sent_at", "last_error", "provider_response",
+                   "provider_message_id")
+_RECORD_PARAMS = ("b_id", "b_state", "b_due", "b_sent", "b_error", "b_response", "b_provider_id")
+_RECORD_ROWS_A_STATEMENT = 4000  # 7 values a row, under SQLite's 32,766 parameters
+
+
+def _record_sqlite(conn: Connection, worker: str, params: Sequence[dict[str, Any]],
+                   now: datetime) -> None:
+    """The decisions of a batch as one ``UPDATE ... FROM (VALUES ...)`` (one sqlite3 step,
+    where an executemany takes one step, and may wait for the GIL, per row)."""
+    convert = {name: M.c[column].type.bind_processor(conn.dialect)
+               for name, column in zip(_RECORD_PARAMS, _RECORD_COLUMNS, strict=True)}
+    stamp = convert["b_due"]
+    for start in range(0, len(params), _RECORD_ROWS_A_STATEMENT):
+        chunk = params[start:start + _RECORD_ROWS_A_STATEMENT]
+        values: list[Any] = []
+        for p in chunk:
+            values.extend(p[n] if convert[n] is None else convert[n](p[n]) for n in _RECORD_PARAMS)
+        values.extend([stamp(now) if stamp else now, worker])
+        conn.exec_driver_sql(_record_sql(len(chunk)), tuple(values))
+
+
+@functools.lru_cache(maxsize=64)
+def _record_sql(count: int) -> str:
+    row = "(" + ", ".join("?" * len(_RECORD_COLUMNS)) + ")"
+    return (f"WITH v({', '.join(_RECORD_COLUMNS)}) AS (VALUES {', '.join([row] * count)}) "
+            "UPDATE messages SET state = v.state, due_at = v.due_at, sent_at = v.sent_at, "
+            "last_error = v.last_error, provider_response = v.provider_response, "
+            "provider_message_id = coalesce(v.provider_message_id, "
+            "messages.provider_message_id), leased_by = NULL, lease_until = NULL, "
+            f"updated_at = ? FROM v WHERE messages.id = v.id AND messages.state = "
+            f"'{State.ACTIVE.value}' AND messages.leased_by = ?")
 
 
 def _decision_params(claimed: Claimed, decision: Decision, now: datetime) -> dict[str, Any]:

@@ -119,3 +119,32 @@ def test_concurrent_claims_take_disjoint_rows(outbox: SqlOutbox, clock: FakeCloc
         t.join()
     ids = [i for batch in taken for i in batch]
     assert len(ids) == 200 and len(set(ids)) == 200
+
+
+def test_record_writes_every_field_of_a_mixed_batch(outbox: SqlOutbox, clock: FakeClock) -> None:
+    put(outbox, clock, [new(i, clock) for i in range(3)])
+    first = outbox.claim("p", "w1", 10, clock.now())
+    later = clock.now() + timedelta(minutes=5)
+    sent, deferred, failed = first
+    assert outbox.record("w1", [
+        (sent, Decision(State.SENT, "accepted", "250 ok", provider_id="prov-1")),
+        (deferred, Decision(State.DEFERRED, "busy", "451 try later", due_at=later)),
+        (failed, Decision(State.FAILED, "refused", "550 no such user")),
+    ], clock.now()) == 3
+    got = {m.id: outbox.get("acme", m.id) for m in first}
+    assert got[sent.id]["state"] == "sent" and got[sent.id]["sent_at"] is not None
+    assert got[sent.id]["provider_message_id"] == "prov-1"
+    assert got[sent.id]["last_error"] is None
+    assert got[deferred.id]["state"] == "deferred" and got[deferred.id]["sent_at"] is None
+    assert got[deferred.id]["due_at"].replace(tzinfo=later.tzinfo) == later
+    assert got[deferred.id]["last_error"] == "busy: 451 try later"
+    assert got[failed.id]["state"] == "failed"
+    assert got[failed.id]["provider_response"] == "550 no such user"
+    assert all(g["leased_by"] is None and g["lease_until"] is None for g in got.values())
+    # a later try without a provider id keeps the one learnt before
+    clock.advance(timedelta(minutes=5))
+    (again,) = outbox.claim("p", "w2", 10, clock.now())
+    assert again.id == deferred.id and again.attempts == 2
+    outbox.record("w2", [(again, Decision(State.SENT, "accepted", "250"))], clock.now())
+    assert outbox.get("acme", deferred.id)["provider_message_id"] is None
+    assert outbox.get("acme", sent.id)["provider_message_id"] == "prov-1"
