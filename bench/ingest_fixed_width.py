@@ -12,10 +12,10 @@ moved to ``processed/``.
 Reports records (lines) and events per second by the wall clock, the RSS
 sampled every half second while it runs (it must stay flat), and the peak RSS.
 
-Measured (2 cores shared with other work, SQLite synchronous=FULL, batch 500,
-``--no-rules``, the per-event inserts of ``Ingestor`` at the time): 1,000,000
-lines (42.9 MiB, 249,999 orders) in 727 s wall / 279 s CPU, 1,376 lines/s and
-344 events/s; RSS 104-107 MiB from start to end (+7 MiB), peak 104 MiB.
+Measured (2 cores, SQLite synchronous=FULL, batch 500; bench/README.md has the
+table): 1,000,000 lines (42.9 MiB, 249,999 orders) with the default rule in
+46.5 s, 21,507 lines/s and 5,377 events (and emails) a second; ``--no-rules``
+14.6 s, 17,099 events/s; RSS 105 -> 120 MiB, flat after the first seconds.
 
 Usage: ``python bench/ingest_fixed_width.py [--lines 1000000] [--batch 500]
 [--no-rules] [--json]``.
