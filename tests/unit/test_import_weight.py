@@ -53,3 +53,11 @@ def test_a_worker_runtime_on_an_up_to_date_database_loads_none_of_them(tmp_path:
         runtime.close()
     """, str(project), url)
     assert found == set()
+
+
+def test_the_source_decoders_load_python_jsonschema_only_to_check_a_record() -> None:
+    assert "jsonschema" not in loaded("import tidings.ingest.sources.rabbitmq, tidings.api.app")
+    assert "jsonschema" in loaded("""
+        from tidings.formats.json_schema import compile_schema
+        assert compile_schema({"type": "object"}).check([], "line 1") is not None
+    """)

@@ -2,7 +2,8 @@
 
 Validators are compiled once per distinct schema (keyed by its canonical
 JSON text) and kept in a small LRU cache, so a source that decodes many
-messages against the same schema pays the compilation once. References are
+messages against the same schema pays the compilation once (python-jsonschema is
+imported then, ~4 MB resident, not by every process that imports the decoders). References are
 resolved only inside the schema itself: an empty ``referencing.Registry``
 never fetches a remote ``$ref``, keeping validation pure.
 
@@ -17,15 +18,14 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
 import orjson
-import referencing
-import referencing.exceptions
-from jsonschema import Draft202012Validator
 
 from tidings.formats import errors
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
 
 __all__ = ["CACHE_SIZE", "MAX_DETAIL_CHARS", "SchemaCheck", "compile_schema"]
 
@@ -45,6 +45,8 @@ class SchemaCheck:
 
     def issues(self, instance: Any) -> list[tuple[str, errors.Issue]]:
         """Return (validator keyword, issue) for every error, sorted by pointer."""
+        import referencing.exceptions
+
         try:
             found = list(self._validator.iter_errors(instance))
         except referencing.exceptions.Unresolvable as exc:
@@ -75,6 +77,10 @@ def compile_schema(schema: Mapping[str, Any]) -> SchemaCheck:
 
 @functools.lru_cache(maxsize=CACHE_SIZE)
 def _compiled(key: bytes) -> SchemaCheck:
+    import jsonschema
+    import referencing
+    from jsonschema import Draft202012Validator
+
     schema = orjson.loads(key)
     try:
         Draft202012Validator.check_schema(schema)
