@@ -177,23 +177,13 @@ class SqlOutbox:
         if not decisions:
             return 0
         params = [_decision_params(c, d, now) for c, d in decisions]
-        stmt = (update(M)
-                .where(M.c.id == bindparam("b_id"), M.c.state == State.ACTIVE.value,
-                       M.c.leased_by == worker)
-                .values(state=bindparam("b_state"), due_at=bindparam("b_due"),
-                        sent_at=bindparam("b_sent"), last_error=bindparam("b_error"),
-                        provider_response=bindparam("b_response"),
-                        provider_message_id=func.coalesce(bindparam("b_provider_id"),
-                                                          M.c.provider_message_id),
-                        leased_by=None,
-                        lease_until=None, updated_at=now))
         with self.engine.begin() as conn:
             owned = self._still_ours(conn, worker, [c.id for c, _ in decisions])
             mine = [p for p in params if p["b_id"] in owned]
             if mine and self._sqlite:
                 _record_sqlite(conn, worker, mine, now)
-            elif mine:
-                conn.execute(stmt, mine)  # one executemany for the whole batch
+            elif mine:  # one executemany for the whole batch
+                conn.execute(_record_statement(worker, now), mine)
             self.write_events(conn, [TransitionRow(c.id, State.ACTIVE.value, d.state.value,
                                                    d.reason, d.response or None, worker)
                                      for c, d in decisions if c.id in owned], now)
@@ -340,6 +330,18 @@ _RECORD_COLUMNS = ("id", "state", "due_at", "sent_at", "last_error", "provider_r
                    "provider_message_id")
 _RECORD_PARAMS = ("b_id", "b_state", "b_due", "b_sent", "b_error", "b_response", "b_provider_id")
 _RECORD_ROWS_A_STATEMENT = 4000  # 7 values a row, under SQLite's 32,766 parameters
+
+
+def _record_statement(worker: str, now: datetime) -> Any:
+    return (update(M)
+            .where(M.c.id == bindparam("b_id"), M.c.state == State.ACTIVE.value,
+                   M.c.leased_by == worker)
+            .values(state=bindparam("b_state"), due_at=bindparam("b_due"),
+                    sent_at=bindparam("b_sent"), last_error=bindparam("b_error"),
+                    provider_response=bindparam("b_response"),
+                    provider_message_id=func.coalesce(bindparam("b_provider_id"),
+                                                      M.c.provider_message_id),
+                    leased_by=None, lease_until=None, updated_at=now))
 
 
 def _record_sqlite(conn: Connection, worker: str, params: Sequence[dict[str, Any]],
