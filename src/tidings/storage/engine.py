@@ -16,7 +16,6 @@ from __future__ import annotations
 import random
 import sqlite3
 import time
-from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -84,9 +83,8 @@ _FIRST_WAIT_S = 0.0002
 _LONGEST_WAIT_S = 0.002
 
 
-def begin_immediate(raw: sqlite3.Connection, timeout_s: float = BUSY_TIMEOUT_MS / 1000,
-                    clock: Callable[[], float] = time.monotonic,
-                    sleep: Callable[[float], None] = time.sleep) -> None:
+def begin_immediate(raw: sqlite3.Connection,
+                    timeout_s: float = BUSY_TIMEOUT_MS / 1000) -> None:
     """``BEGIN IMMEDIATE``, waiting for the write lock in short steps.
 
     SQLite's own busy handler sleeps 1, 2, 5, 10, 15, 20, 25 ... 100 ms between
@@ -98,7 +96,7 @@ def begin_immediate(raw: sqlite3.Connection, timeout_s: float = BUSY_TIMEOUT_MS 
     """
     raw.execute("PRAGMA busy_timeout=0")
     try:
-        deadline = clock() + timeout_s
+        deadline = time.monotonic() + timeout_s
         wait = _FIRST_WAIT_S
         while True:
             try:
@@ -106,9 +104,9 @@ def begin_immediate(raw: sqlite3.Connection, timeout_s: float = BUSY_TIMEOUT_MS 
                 return
             except sqlite3.OperationalError as exc:
                 if getattr(exc, "sqlite_errorcode", sqlite3.SQLITE_BUSY) != sqlite3.SQLITE_BUSY \
-                        or clock() >= deadline:
+                        or time.monotonic() >= deadline:
                     raise
-            sleep(wait * (0.5 + random.random()))  # jitter: waiters do not retry in step
+            time.sleep(wait * (0.5 + random.random()))  # jitter: waiters do not retry in step
             wait = min(wait * 2, _LONGEST_WAIT_S)
     finally:
         raw.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
