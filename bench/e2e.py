@@ -182,7 +182,8 @@ class Engine:
         out = PROFILE_DIR / f"{self.folder.name}-{name}.txt"
         subprocess.Popen(["py-spy", "record", "--pid", str(proc.pid), "--format", "raw",
                           "--rate", "250", "--nonblocking", "--output", str(out),
-                          *(["--idle"] if os.environ.get("BENCH_PROFILE_IDLE") else [])],
+                          *(["--idle"] if os.environ.get("BENCH_PROFILE_IDLE") else []),
+                          *(["--gil"] if os.environ.get("BENCH_PROFILE_GIL") else [])],
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def cpu_s(self) -> float:

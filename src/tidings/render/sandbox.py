@@ -26,8 +26,8 @@ from __future__ import annotations
 
 import time
 import types
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Mapping, MutableMapping
+from typing import Any, cast
 
 import jinja2
 import jinja2.exceptions
@@ -89,6 +89,13 @@ class Sandbox(ImmutableSandboxedEnvironment):
     def __init__(self, limits: RenderLimits, **options: Any) -> None:
         super().__init__(**options)
         self.limits = limits
+
+    def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
+        # A plain dict, where Jinja gives a ChainMap over the environment's globals: every
+        # render copies a template's globals into its context, and iterating a ChainMap
+        # costs ~3.5 us more a render. The globals are complete before the first template
+        # is loaded (make_environment), so a copy taken then sees them all.
+        return {**self.globals, **(d or {})}
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         # ``order.id`` on an event's dict: Jinja tries the attribute first and, on the
@@ -167,7 +174,8 @@ def _drive(template: jinja2.Template, data: Mapping[str, Any], spent: budget.Bud
     size = 0  # characters, then exact bytes once ``counted`` is passed
     exact = False
     try:
-        for chunk in template.root_render_func(template.new_context(data)):
+        # new_context copies any mapping (``dict(globals, **data)``), not only a dict
+        for chunk in template.root_render_func(template.new_context(cast("dict[str, Any]", data))):
             append(chunk)
             if exact:
                 size += _utf8_len(chunk)

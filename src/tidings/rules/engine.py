@@ -108,8 +108,8 @@ class Router:
         for rule in project.rules:
             key = (rule.tenant, rule.message_type)
             self._rules.setdefault(key, []).append(compile_rule(rule, project))
-        self._fields = {key: event_fields(r.config.when for r in rules)
-                        for key, rules in self._rules.items()}
+        self._paths = {key: event_paths(r.config.when for r in rules)
+                       for key, rules in self._rules.items()}
 
     def rules_for(self, tenant: str, event_type: str) -> Sequence[CompiledRule]:
         return self._rules.get((tenant, event_type), ())
@@ -123,8 +123,8 @@ class Router:
         # only the top-level fields the conditions name are converted
         context = None
         if rules:
-            fields = self._fields.get((tenant, event_type))
-            seen = payload if fields is None else {k: payload[k] for k in fields if k in payload}
+            paths = self._paths.get((tenant, event_type))
+            seen = payload if paths is None else prune(payload, paths)
             context = cel.Context({"event": seen, "type": event_type, "tenant": tenant})
         for rule in rules:
             if not rule.matches(context):
@@ -156,24 +156,55 @@ class Router:
         return rule.locale
 
 
-_EVENT_USE = re.compile(r"\bevent\b(?:\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)(\s*\()?)?")
+# ``event`` and the chain of field names after it, then what follows the chain: a call
+# (the last name is a method or macro) or an index
+_EVENT_USE = re.compile(
+    r"\bevent((?:\s*\.\s*[A-Za-z_][A-Za-z0-9_]*)*)\s*([(\[])?")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+# field name -> the paths below it that are needed, or None for the whole value
+Paths = dict[str, "Paths | None"]
 
 
-def event_fields(conditions: Iterable[str]) -> frozenset[str] | None:
-    """The top-level event fields some condition names as ``event.<field>``.
+def event_paths(conditions: Iterable[str]) -> Paths | None:
+    """The parts of the event the conditions read, as a tree of field names.
 
-    ``None`` (convert the whole event) when ``event`` is used any other way: alone,
-    indexed (``event["x"]``), or with a method or macro (``event.exists(...)``).
-    A name inside a string literal only adds a field, which is harmless.
+    ``event.order.total`` needs only ``order.total``; a chain followed by a method or macro
+    (``event.order.lines.exists(...)``) or an index (``event.order.lines[0]``) needs the
+    whole value the chain names before it (``order.lines``); a leaf of the tree is ``None``
+    (that whole value). ``None`` for the whole event when ``event`` is used with no field
+    before such a use: alone, indexed (``event["x"]``), or with a method
+    (``event.exists(...)``). A name inside a string literal only adds a path, which is
+    harmless: the condition sees more, never less.
     """
-    fields: set[str] = set()
+    tree: Paths = {}
     for condition in conditions:
         for use in _EVENT_USE.finditer(condition):
-            name, call = use.group(1), use.group(2)
-            if name is None or call is not None:
+            names = _NAME.findall(use.group(1))
+            if use.group(2) == "(" and names:
+                names.pop()  # a method or macro of the value before it
+            if not names:
                 return None
-            fields.add(name)
-    return frozenset(fields)
+            node = tree
+            for name in names[:-1]:
+                below = node.setdefault(name, {})
+                if below is None:  # the whole value is already needed
+                    break
+                node = below
+            else:
+                node[names[-1]] = None
+    return tree
+
+
+def prune(value: Mapping[str, Any], paths: Paths) -> dict[str, Any]:
+    """The part of ``value`` that ``paths`` names; a field missing from it stays missing."""
+    out: dict[str, Any] = {}
+    for name, below in paths.items():
+        if name in value:
+            item = value[name]
+            out[name] = (item if below is None or not isinstance(item, Mapping)
+                         else prune(item, below))
+    return out
 
 
 def _fallback(rule: CompiledRule, payload: Mapping[str, Any]

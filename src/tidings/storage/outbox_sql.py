@@ -355,7 +355,7 @@ def _record_sqlite(conn: Connection, worker: str, params: Sequence[dict[str, Any
         chunk = params[start:start + _RECORD_ROWS_A_STATEMENT]
         values: list[Any] = []
         for p in chunk:
-            values.extend(p[n] if convert[n] is None else convert[n](p[n]) for n in _RECORD_PARAMS)
+            values.extend(p[n] if (to := convert[n]) is None else to(p[n]) for n in _RECORD_PARAMS)
         values.extend([stamp(now) if stamp else now, worker])
         conn.exec_driver_sql(_record_sql(len(chunk)), tuple(values))
 

@@ -193,3 +193,18 @@ def test_dict_lookups_keep_jinja_semantics(env: sandbox.Sandbox) -> None:
         run(env, "{{ order.missing }}", order=order)
     with pytest.raises(errors.SandboxViolation):
         run(env, "{{ order.__class__ }}", order=order)
+
+
+def test_templates_see_the_sandboxed_globals(env: sandbox.Sandbox) -> None:
+    # A template's globals are a flat copy of the environment's, taken when it loads:
+    # the budgeted range is there, lipsum is not, and per-template globals win.
+    page = env.get_template("page.html")
+    assert type(page.globals) is dict
+    assert page.globals["range"] is sandbox.budget.BudgetedRange
+    assert "lipsum" not in page.globals
+    with pytest.raises(errors.RenderError):
+        run(env, "{{ lipsum() }}")
+    assert sandbox.render(env.from_string("{{ x }}-{{ range(2)|list }}", globals={"x": "own"}),
+                          {}, LIMITS) == "own-[0, 1]"
+    assert sandbox.render(env.from_string("{{ x }}", globals={"x": "own"}), {"x": "data"},
+                          LIMITS) == "data"
