@@ -18,13 +18,17 @@ from pathlib import Path
 HEAVY = ("alembic", "cel.cli", "typer", "prompt_toolkit", "PIL", "holidays", "dkim", "dns")
 HEAVY_IN_A_RUNTIME = (*HEAVY, "jsonschema", "cryptography.x509",
                       "cryptography.hazmat.primitives.ciphers.aead")
+# the client libraries of the kinds of source (SFTP, S3 and SQS, RabbitMQ)
+SOURCE_CLIENTS = ("asyncssh", "boto3", "botocore", "aio_pika")
 
 
 def loaded(code: str, *args: str) -> set[str]:
-    """The modules of ``HEAVY_IN_A_RUNTIME`` loaded once ``code`` has run in a fresh process."""
+    """The modules of ``HEAVY_IN_A_RUNTIME`` and ``SOURCE_CLIENTS`` loaded once ``code``
+    has run in a fresh process."""
     script = textwrap.dedent(code) + textwrap.dedent(f"""
         import json, sys
-        print(json.dumps([m for m in {HEAVY_IN_A_RUNTIME!r} if m in sys.modules]))
+        print(json.dumps([m for m in {(*HEAVY_IN_A_RUNTIME, *SOURCE_CLIENTS)!r}
+                          if m in sys.modules]))
     """)
     done = subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True,
                           check=False, timeout=120)
@@ -61,3 +65,27 @@ def test_the_source_decoders_load_python_jsonschema_only_to_check_a_record() -> 
         from tidings.formats.json_schema import compile_schema
         assert compile_schema({"type": "object"}).check([], "line 1") is not None
     """)
+
+
+def test_a_source_loads_the_client_library_of_its_own_kind_only(tmp_path: Path) -> None:
+    project, url = tmp_path / "project", f"sqlite:///{tmp_path / 'tidings.db'}"
+    for command in (["init", str(project)], ["--project", str(project), "--database-url", url,
+                                              "db", "upgrade"]):
+        subprocess.run([sys.executable, "-m", "tidings", *command], check=True,
+                       capture_output=True, timeout=120)
+    (project / "drop").mkdir()
+    build = """
+        import asyncio, sys
+        from tidings.ingest.sources import config, runner
+        from tidings.runtime.core import Runtime
+        from tidings.settings import Settings
+        runtime = Runtime(Settings(project_dir=sys.argv[1], database_url=sys.argv[2],
+                                   amqp_url="amqp://guest:guest@127.0.0.1:5672/"))
+        common = {"name": "s", "tenant": "acme", "message_type": "order.confirmed"}
+        source = {"directory": config.DirectorySource(type="directory", path="drop", **common),
+                  "rabbitmq": config.RabbitMqSource(type="rabbitmq", queue="q", **common)}
+        built = asyncio.run(runner.SourceRunner(runtime).build(source[sys.argv[3]]))
+        assert type(built).__name__ in ("DirectoryPoller", "RabbitMqConsumer"), built
+    """
+    assert loaded(build, str(project), url, "directory") & set(SOURCE_CLIENTS) == set()
+    assert loaded(build, str(project), url, "rabbitmq") & set(SOURCE_CLIENTS) == {"aio_pika"}

@@ -81,7 +81,9 @@ class SourceRunner:
             await source.run(stop)
 
     async def build(self, cfg: configs.SourceConfigBase) -> Polled | Streaming:
-        from tidings.ingest.sources import directory, rabbitmq, s3, sftp_poll, sftp_server, sqs
+        # Each kind's module is imported when a source of that kind starts: the client
+        # libraries (asyncssh, boto3 and botocore, aio-pika) cost 25 MB or more resident
+        # in every worker that would import them all for one source.
         root, kind = self.runtime.project.root, getattr(cfg, "type", "")
         pipeline = self.pipeline
 
@@ -89,21 +91,27 @@ class SourceRunner:
             self._record(cfg, tally, error)
 
         if isinstance(cfg, configs.DirectorySource):
+            from tidings.ingest.sources import directory
             return directory.DirectoryPoller(cfg, pipeline, root)
         if isinstance(cfg, configs.SftpServerSource):
+            from tidings.ingest.sources import sftp_server
             server = sftp_server.SftpServer(cfg, pipeline, root)
             await server.start()
             return server
         if isinstance(cfg, configs.SftpPollSource):
+            from tidings.ingest.sources import sftp_poll
             return sftp_poll.SftpPoller(cfg, pipeline, os.environ)
         if isinstance(cfg, configs.S3Source):
+            from tidings.ingest.sources import s3
             return s3.S3Poller(cfg, pipeline)
         if isinstance(cfg, configs.RabbitMqSource):
+            from tidings.ingest.sources import rabbitmq
             url = os.environ.get(cfg.url_env) or self.runtime.settings.amqp_url
             if not url:
                 raise SourceError(f"no AMQP URL: set {cfg.url_env}")
             return rabbitmq.RabbitMqConsumer(cfg, pipeline, url, report)
         if isinstance(cfg, configs.SqsSource):
+            from tidings.ingest.sources import sqs
             return sqs.SqsConsumer(cfg, pipeline, report)
         raise SourceError(f"unknown source type {kind!r}")
 
