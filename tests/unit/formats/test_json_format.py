@@ -91,3 +91,45 @@ def test_jsonable_turns_decimals_and_dates_into_text() -> None:
 
     value = {"a": [Decimal("1.50"), dt.date(2026, 3, 1)], "b": (1, None)}
     assert records.jsonable(value) == {"a": ["1.50", "2026-03-01"], "b": [1, None]}
+
+
+class _Refusing:
+    """A python-jsonschema validator that must not be asked (a valid record)."""
+
+    def iter_errors(self, instance: object) -> Iterator[object]:
+        raise AssertionError(f"python-jsonschema walked a valid record: {instance!r}")
+
+
+def test_a_valid_record_is_recognised_without_python_jsonschema() -> None:
+    check = json_schema.compile_schema({**SCHEMA, "title": "fast path"})
+    fast = check._fast
+    assert fast is not None
+    walked = json_schema.SchemaCheck(_Refusing(), fast)  # type: ignore[arg-type]
+    assert walked.check({"id": "SO-1"}, "line 1") is None
+    # a refused record is worded by python-jsonschema, with its pointer
+    problem = check.check({"id": 5}, "line 2")
+    assert problem is not None and problem.reason is R.BAD_VALUE
+    assert [i.location for i in problem.issues] == ["/id"]
+
+
+def test_the_fast_path_never_passes_what_python_jsonschema_refuses() -> None:
+    schema = {"type": "object", "properties": {
+        "when": {"type": "string", "format": "date"},
+        "code": {"type": "string", "pattern": "^[A-Z]{2}-[0-9]+$"},
+        "n": {"type": "integer", "minimum": 1, "maximum": 9},
+        "tags": {"type": "array", "items": {"enum": ["a", "b"]}, "uniqueItems": True}},
+        "required": ["code"], "additionalProperties": False}
+    check = json_schema.compile_schema(schema)
+    assert check._fast is not None
+    slow = json_schema.SchemaCheck(check._validator)  # python-jsonschema alone
+    records_ = [{"code": "AB-1"}, {"code": "ab-1"}, {"code": "AB-1", "when": "2026-13-01"},
+                {"code": "AB-1", "when": "2026-12-04"}, {"code": "AB-1", "n": 0},
+                {"code": "AB-1", "n": 9.0}, {"code": "AB-1", "tags": ["a", "a"]},
+                {"code": "AB-1", "tags": ["c"]}, {"code": "AB-1", "extra": 1}, {}, []]
+    for record in records_:
+        assert (check.check(record, "r") is None) == (slow.check(record, "r") is None), record
+
+
+def test_a_schema_jsonschema_rs_cannot_compile_is_checked_by_python_jsonschema() -> None:
+    remote = {"properties": {"a": {"$ref": "http://127.0.0.1:9/remote.json"}}}
+    assert json_schema._fast_validator(remote) is None
