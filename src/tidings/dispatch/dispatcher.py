@@ -155,7 +155,9 @@ class Dispatcher:
 
     def _send(self, name: str, policy: Policy, batch: Sequence[Claimed]) -> int:
         batch = suppression.filter_claimed(self.outbox, self.worker, batch, self.clock.now())
-        extras = self.control.extras([c.id for c in batch])
+        extras = {c.id: c.extras for c in batch if c.extras is not None}
+        if len(extras) < len(batch):  # an outbox that does not read them with the claim
+            extras |= self.control.extras([c.id for c in batch if c.extras is None])
         outcomes: dict[int, Outcome] = {}
         envelopes: list[Envelope] = []
         for claimed in batch:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from tidings.dispatch.extras import MessageExtras
 from tidings.domain.states import State
 
 __all__ = ["Claimed", "Decision", "NewMessage"]
@@ -54,6 +55,8 @@ class Claimed:
     attempts: int
     created_at: datetime
     expires_at: datetime | None
+    extras: MessageExtras | None = None
+    """Read with the claim (channel, failover chain, rule, payload); None: ask for them."""
 
 
 @dataclass(frozen=True, slots=True)

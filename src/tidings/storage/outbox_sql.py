@@ -23,6 +23,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, Engine, and_, bindparam, func, or_, select, update
 
+from tidings.dispatch.extras import MessageExtras
 from tidings.domain.states import State, can_move
 from tidings.outbox.messages import Claimed, Decision, NewMessage
 from tidings.storage import tables
@@ -310,7 +311,8 @@ def _own_window_open(now: datetime) -> Any:
 
 _CLAIM_COLUMNS = (M.c.id, M.c.tenant, M.c.provider, M.c.sender, M.c.to_addrs, M.c.cc_addrs,
                   M.c.bcc_addrs, M.c.subject, M.c.body_text, M.c.body_html, M.c.headers,
-                  M.c.message_id_header, M.c.attempts, M.c.created_at, M.c.expires_at)
+                  M.c.message_id_header, M.c.attempts, M.c.created_at, M.c.expires_at,
+                  M.c.channel, M.c.communication_channel, M.c.rule, M.c.payload)
 _SUMMARY = (M.c.id, M.c.tenant, M.c.event_id, M.c.state, M.c.channel, M.c.provider,
             M.c.recipient, M.c.subject, M.c.message_type, M.c.template, M.c.attempts,
             M.c.created_at, M.c.updated_at, M.c.due_at, M.c.sent_at, M.c.last_error)
@@ -323,7 +325,9 @@ def _claimed(row: Any) -> Claimed:
                    body_text=row.body_text, body_html=row.body_html,
                    headers=[(k, v) for k, v in orjson.loads(row.headers)],
                    message_id_header=row.message_id_header, attempts=row.attempts,
-                   created_at=row.created_at, expires_at=row.expires_at)
+                   created_at=row.created_at, expires_at=row.expires_at,
+                   extras=MessageExtras(row.channel, row.communication_channel, row.rule,
+                                        orjson.loads(row.payload) if row.payload else {}))
 
 
 _RECORD_COLUMNS = ("id", "state", "due_at", "sent_at", "last_error", "provider_response",
