@@ -50,6 +50,11 @@ then the body (dot-stuffed) follows the 354: four round trips become two and
 smtplib's per-command work disappears (about 370 us of client CPU a message
 becomes about 60 us against smtp-sink). The reply table above applies as it is;
 the body is sent only after a 354, so everything before it stays safe to retry.
+Within a batch the next envelope's commands follow the body in the same write (RFC 2920
+lets the message content open a group of commands), so a message costs one round trip,
+not two. The reply to the body ends its transaction whatever it says, so no RSET follows a
+refused body then; when the session is lost or closed (421) after a body, the next
+envelope, of which nothing was transferred, is sent again on a new session.
 
 After any refused transaction the session is reset with RSET before the next
 envelope. The provider never sleeps and never reads the clock: the dispatcher
@@ -239,6 +244,10 @@ class SmtpProvider:
         self.max_message_bytes = max_message_bytes or type(self).max_message_bytes
         self._conn: smtplib.SMTP | None = None
         self._used = 0
+        self._next: Envelope | None = None  # the batch's envelope after the one being sent
+        # The next envelope's MAIL, RCPT and DATA, written after the previous body, and
+        # their replies (None: lost with the session, so they must be sent again).
+        self._ahead: tuple[Envelope, list[_Reply] | None] | None = None
 
     def __repr__(self) -> str:
         return (
@@ -256,14 +265,18 @@ class SmtpProvider:
         """
         outcomes: list[Outcome] = []
         unavailable: Deferred | None = None
-        for envelope in envelopes:
-            if unavailable is None:
-                try:
-                    outcomes.append(self._send_one(envelope))
-                    continue
-                except _Unavailable as exc:
-                    unavailable = exc.outcome
-            outcomes.append(unavailable)
+        try:
+            for index, envelope in enumerate(envelopes):
+                if unavailable is None:
+                    self._next = envelopes[index + 1] if index + 1 < len(envelopes) else None
+                    try:
+                        outcomes.append(self._send_one(envelope))
+                        continue
+                    except _Unavailable as exc:
+                        unavailable = exc.outcome
+                outcomes.append(unavailable)
+        finally:
+            self._next = self._ahead = None
         return outcomes
 
     def close(self) -> None:
@@ -333,10 +346,17 @@ class SmtpProvider:
             and all(r.isascii() for r in envelope.recipients)
 
     def _pipelined(self, envelope: Envelope) -> Outcome:
-        reused = self._used > 0
-        replies = self._send_commands(envelope)
-        if reused and (replies is None or replies[0].code == SMTP_SERVICE_CLOSING):
-            logger.debug("smtp %s: reused session was closed by the server, reopening", self.name)
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None and ahead[0] is envelope:  # its commands went with the last body
+            replies, again = ahead[1], True
+        else:
+            if ahead is not None and ahead[1] is not None:  # never: a transaction left open
+                self._drop()
+            again = self._used > 0  # a reused session may have been closed by the server
+            replies = self._send_commands(envelope)
+        if again and (replies is None or replies[0].code == SMTP_SERVICE_CLOSING):
+            # nothing of this message was transferred: send it again on a new session
+            logger.debug("smtp %s: session closed by the server, reopening", self.name)
             self._drop()
             if not self._can_pipeline(envelope):
                 return self._transaction(envelope)
@@ -364,24 +384,57 @@ class SmtpProvider:
         if not accepted:  # a server that said 354 anyway gets an empty message ended at once
             self._call(functools.partial(_send_and_read, conn, b".\r\n"))
             return self._abort(conn, next(iter(refusals.values())), _all_refused(refusals))
-        final = self._call(functools.partial(_send_and_read, conn, _dot_stuffed(envelope.data)))
+        following = self._chained(conn)
+        payload = _dot_stuffed(envelope.data)
+        if following is not None:  # RFC 2920: the body may open a group of commands
+            commands = self._commands(conn, following)
+            payload += _command_bytes(commands)
+        final = self._call(functools.partial(_send_and_read, conn, payload))
+        if following is not None:
+            answered = final is not None and final.code != SMTP_SERVICE_CLOSING
+            self._ahead = (following, self._replies(conn, len(commands)) if answered else None)
         if final is None:
             return Deferred("DATA: connection lost after DATA, result unknown", failover=True)
         outcome = _classify("DATA", final)
         if not isinstance(outcome, Sent):
+            if self._ahead is not None and self._ahead[1] is not None:
+                return outcome  # the transaction ended with this reply; no RSET, the next is in
             return self._abort(conn, final, outcome)
         return _with_refusals(outcome, refusals)
+
+    def _chained(self, conn: smtplib.SMTP) -> Envelope | None:
+        """The batch's next envelope when its commands can follow this body on ``conn``."""
+        following = self._next
+        if following is None or self._used >= self._max_per_connection \
+                or self._refuse_early(following) is not None:
+            return None
+        if not (conn.has_extn("pipelining") and following.sender.isascii()
+                and all(r.isascii() for r in following.recipients)):
+            return None
+        return following
+
+    def _commands(self, conn: smtplib.SMTP, envelope: Envelope) -> list[str]:
+        options = self._mail_options(conn, envelope)
+        mail = f"MAIL FROM:<{envelope.sender}>" + "".join(f" {o}" for o in options)
+        return [mail, *(f"RCPT TO:<{r}>" for r in envelope.recipients), "DATA"]
 
     def _send_commands(self, envelope: Envelope) -> list[_Reply] | None:
         """MAIL, each RCPT and DATA in one write; their replies in order; None if the
         connection is gone (nothing of the message was sent)."""
         conn = self._session()
-        options = self._mail_options(conn, envelope)
-        mail = f"MAIL FROM:<{envelope.sender}>" + "".join(f" {o}" for o in options)
-        commands = [mail, *(f"RCPT TO:<{r}>" for r in envelope.recipients), "DATA"]
+        commands = self._commands(conn, envelope)
         try:
-            conn.send(("\r\n".join(commands) + "\r\n").encode("ascii"))
-            return [_Reply(*conn.getreply()) for _ in commands]
+            conn.send(_command_bytes(commands))
+        except (OSError, smtplib.SMTPException) as exc:
+            logger.debug("smtp %s: connection lost: %s", self.name, exc)
+            self._drop()
+            return None
+        return self._replies(conn, len(commands))
+
+    def _replies(self, conn: smtplib.SMTP, count: int) -> list[_Reply] | None:
+        """The next ``count`` replies; None (the session dropped) if the connection is gone."""
+        try:
+            return [_Reply(*conn.getreply()) for _ in range(count)]
         except (OSError, smtplib.SMTPException) as exc:
             logger.debug("smtp %s: connection lost: %s", self.name, exc)
             self._drop()
@@ -467,6 +520,8 @@ class SmtpProvider:
         return self._conn
 
     def _drop(self) -> None:
+        if self._ahead is not None:  # commands sent on this session are lost with it
+            self._ahead = (self._ahead[0], None)
         conn, self._conn = self._conn, None
         if conn is not None:
             conn.close()
@@ -526,6 +581,10 @@ class SmtpProvider:
             conn.login(self._username, self._password.get_secret_value())
         except (OSError, smtplib.SMTPException) as exc:
             raise _Unavailable(_unavailable("auth", _describe(exc))) from exc
+
+
+def _command_bytes(commands: list[str]) -> bytes:
+    return ("\r\n".join(commands) + "\r\n").encode("ascii")
 
 
 def _send_and_read(conn: smtplib.SMTP, data: bytes) -> tuple[int, bytes]:

@@ -376,13 +376,19 @@ def test_pipelining_is_used_when_offered_and_the_body_arrives_intact(monkeypatch
     from tidings.providers import smtp as smtp_module
 
     calls: list[int] = []
-    original = smtp_module.SmtpProvider._send_commands
+    alone: list[int] = []
+    original, send = smtp_module.SmtpProvider._commands, smtp_module.SmtpProvider._send_commands
 
-    def spy(self, env):  # type: ignore[no-untyped-def]
+    def spy(self, conn, env):  # type: ignore[no-untyped-def]
         calls.append(env.key)
-        return original(self, env)
+        return original(self, conn, env)
 
-    monkeypatch.setattr(smtp_module.SmtpProvider, "_send_commands", spy)
+    def spy_alone(self, env):  # type: ignore[no-untyped-def]
+        alone.append(env.key)
+        return send(self, env)
+
+    monkeypatch.setattr(smtp_module.SmtpProvider, "_commands", spy)
+    monkeypatch.setattr(smtp_module.SmtpProvider, "_send_commands", spy_alone)
     handler = ScriptedHandler(pipelining=True)
     tricky = b"Subject: dots\r\n\r\n.\r\n..two\r\n.leading dot\r\nlast line without dot\r\n"
     with _server(handler) as controller:
@@ -392,4 +398,8 @@ def test_pipelining_is_used_when_offered_and_the_body_arrives_intact(monkeypatch
         provider.close()
     assert all(type(o).__name__ == "Sent" for o in outcomes), outcomes
     assert calls == [1, 2, 3, 4, 5, 6]
+    # the first envelope's commands are a write of their own; each next one's follow the
+    # body before it (RFC 2920: the body may open a group of commands)
+    assert alone == [1]
     assert handler.received[-1].content == tricky
+    assert [r.content for r in handler.received[:5]] == [envelope(i).data for i in range(1, 6)]
