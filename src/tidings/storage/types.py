@@ -36,3 +36,23 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC)  # type: ignore[no-any-return]
+
+    def bind_processor(self, dialect: Dialect) -> Any:
+        """On SQLite, the text SQLAlchemy's DATETIME would write, made in one step.
+
+        SQLAlchemy's SQLite DATETIME stores ``YYYY-MM-DD HH:MM:SS.ffffff`` (always six
+        digits of microseconds: SQLite compares the text). ``isoformat`` gives the same
+        text from C; the composed processor (normalise, then fill a format from a dict)
+        cost about 2 us a value, four or five values a message.
+        """
+        if dialect.name != "sqlite":
+            return super().bind_processor(dialect)
+
+        def process(value: datetime | None) -> str | None:
+            if value is None:
+                return None
+            if value.tzinfo is None:
+                raise ValueError("naive datetime given to a UTC column")
+            return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+        return process
