@@ -36,16 +36,22 @@ def loaded(code: str, *args: str) -> set[str]:
     return set(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
-def test_importing_the_api_app_loads_none_of_the_heavy_packages() -> None:
-    assert loaded("import tidings.api.app") & set(HEAVY) == set()
-
-
-def test_a_worker_runtime_on_an_up_to_date_database_loads_none_of_them(tmp_path: Path) -> None:
+def scaffolded(tmp_path: Path) -> tuple[Path, str]:
+    """A scaffold project and its SQLite database at the latest schema."""
     project, url = tmp_path / "project", f"sqlite:///{tmp_path / 'tidings.db'}"
     for command in (["init", str(project)], ["--project", str(project), "--database-url", url,
                                               "db", "upgrade"]):
         subprocess.run([sys.executable, "-m", "tidings", *command], check=True,
                        capture_output=True, timeout=120)
+    return project, url
+
+
+def test_importing_the_api_app_loads_none_of_the_heavy_packages() -> None:
+    assert loaded("import tidings.api.app") & set(HEAVY) == set()
+
+
+def test_a_worker_runtime_on_an_up_to_date_database_loads_none_of_them(tmp_path: Path) -> None:
+    project, url = scaffolded(tmp_path)
     found = loaded("""
         import sys
         from tidings.runtime.core import Runtime
@@ -68,11 +74,7 @@ def test_the_source_decoders_load_python_jsonschema_only_to_check_a_record() -> 
 
 
 def test_a_source_loads_the_client_library_of_its_own_kind_only(tmp_path: Path) -> None:
-    project, url = tmp_path / "project", f"sqlite:///{tmp_path / 'tidings.db'}"
-    for command in (["init", str(project)], ["--project", str(project), "--database-url", url,
-                                              "db", "upgrade"]):
-        subprocess.run([sys.executable, "-m", "tidings", *command], check=True,
-                       capture_output=True, timeout=120)
+    project, url = scaffolded(tmp_path)
     (project / "drop").mkdir()
     build = """
         import asyncio, sys
